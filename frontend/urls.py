@@ -1,0 +1,7 @@
+from django.urls import path
+
+from frontend import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+]

@@ -1,0 +1,55 @@
+"""Spatial reads. Every filter here is backed by a GiST (or pattern) index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.gis.db.models.functions import GeometryDistance
+from django.contrib.gis.geos import Point
+from django.db.models import QuerySet
+
+from maps.geo import haversine_m, metres_envelope
+from maps.models import Address, Area
+
+KNN_CANDIDATES = 8
+
+
+def areas_covering(point: Point, *, kinds: list[str] | None = None) -> QuerySet[Area]:
+    """Areas whose polygon contains the point (boundary included)."""
+    qs = Area.objects.filter(geom__intersects=point)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs
+
+
+@dataclass(frozen=True)
+class NearestAddress:
+    address: Address
+    distance_m: float
+
+
+def nearest_address(point: Point, *, max_distance_m: float | None = None) -> NearestAddress | None:
+    """The imported address closest to `point`, optionally only within max_distance_m.
+
+    KNN ordering (`<->`, GiST index) works in degrees, where a degree of longitude is shorter
+    than one of latitude; so the few nearest in degrees are re-ranked by metres on the sphere.
+    """
+    qs = Address.objects.all()
+    if max_distance_m is not None:
+        qs = qs.filter(location__intersects=metres_envelope(point, max_distance_m))
+    candidates = list(qs.order_by(GeometryDistance("location", point))[:KNN_CANDIDATES])
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda a: haversine_m(point, a.location))
+    distance = haversine_m(point, best.location)
+    if max_distance_m is not None and distance > max_distance_m:
+        return None
+    return NearestAddress(best, distance)
+
+
+def addresses_search(query: str, *, limit: int = 20) -> QuerySet[Address]:
+    """Addresses whose "street number, postcode town" text starts with `query` (any case)."""
+    normalised = " ".join(query.lower().split())
+    return Address.objects.filter(search_text__startswith=normalised).order_by(
+        "search_text"
+    )[:limit]

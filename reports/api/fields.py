@@ -1,0 +1,130 @@
+"""Strict input fields for the REST API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from django.contrib.gis.geos import Point
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from maps.geo import valid_lon_lat
+
+
+def _number(value, what: str) -> float:
+    # bool is an int subclass: `true` is not a coordinate.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise serializers.ValidationError(f"{what} must be a number.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise serializers.ValidationError(f"{what} must be a finite number.")
+    return value
+
+
+def checked_point(lon: float, lat: float) -> Point:
+    if not valid_lon_lat(lon, lat):
+        raise serializers.ValidationError(
+            "Longitude must lie in [-180, 180] and latitude in [-90, 90] (GeoJSON order: "
+            "[longitude, latitude])."
+        )
+    return Point(lon, lat, srid=4326)
+
+
+class GeoJSONPointField(serializers.Field):
+    """A GeoJSON Point ({"type": "Point", "coordinates": [lon, lat]}) in WGS84."""
+
+    def to_internal_value(self, data) -> Point:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                'Expected a GeoJSON Point: {"type": "Point", "coordinates": [lon, lat]}.'
+            )
+        if data.get("type") != "Point":
+            raise serializers.ValidationError('"type" must be "Point".')
+        coordinates = data.get("coordinates")
+        if not isinstance(coordinates, list) or len(coordinates) not in (2, 3):
+            raise serializers.ValidationError('"coordinates" must be [longitude, latitude].')
+        lon = _number(coordinates[0], "Longitude")
+        lat = _number(coordinates[1], "Latitude")
+        return checked_point(lon, lat)
+
+    def to_representation(self, value: Point) -> dict:
+        return {"type": "Point", "coordinates": [value.x, value.y]}
+
+
+def parse_float(raw: str, what: str) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise serializers.ValidationError(f"{what} must be a number, got {raw!r}.") from None
+    if not math.isfinite(value):
+        raise serializers.ValidationError(f"{what} must be a finite number.")
+    return value
+
+
+class BBoxField(serializers.CharField):
+    """`minlon,minlat,maxlon,maxlat` in WGS84."""
+
+    def to_internal_value(self, data) -> tuple[float, float, float, float]:
+        parts = str(super().to_internal_value(data)).split(",")
+        if len(parts) != 4:
+            raise serializers.ValidationError("Use bbox=minlon,minlat,maxlon,maxlat.")
+        min_lon, min_lat, max_lon, max_lat = (parse_float(p, "bbox value") for p in parts)
+        checked_point(min_lon, min_lat)
+        checked_point(max_lon, max_lat)
+        if min_lon >= max_lon or min_lat >= max_lat:
+            raise serializers.ValidationError("bbox minimums must be below its maximums.")
+        return (min_lon, min_lat, max_lon, max_lat)
+
+
+class LonLatField(serializers.CharField):
+    """`lon,lat` in WGS84."""
+
+    def to_internal_value(self, data) -> Point:
+        parts = str(super().to_internal_value(data)).split(",")
+        if len(parts) != 2:
+            raise serializers.ValidationError("Use lon,lat.")
+        return checked_point(parse_float(parts[0], "Longitude"), parse_float(parts[1], "Latitude"))
+
+
+class CommaListField(serializers.CharField):
+    def to_internal_value(self, data) -> list[str]:
+        return [item.strip() for item in str(super().to_internal_value(data)).split(",")
+                if item.strip()]
+
+
+class AwareDateTimeField(serializers.Field):
+    """ISO 8601 date-time; a value without an offset is taken as UTC."""
+
+    def to_internal_value(self, data) -> dt.datetime:
+        text = str(data).strip()
+        if "T" in text and " " in text:
+            # An unencoded "+" in a query string arrives as a space: …T08:00:00 01:00.
+            text = text.replace(" ", "+")
+        try:
+            value = parse_datetime(text)
+        except ValueError:
+            value = None
+        if value is None:
+            raise serializers.ValidationError(
+                "Use an ISO 8601 date-time such as 2026-11-27T08:00:00Z."
+            )
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, nothing else: DRF's CharField would turn 42 or true into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be a string.")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be a string.")
+        return super().to_internal_value(data)

@@ -1,0 +1,155 @@
+"""Explicit input serializers (query strings and bodies) and output for non-report objects."""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from maps.models import Area
+from reports.api.fields import (
+    AwareDateTimeField,
+    BBoxField,
+    CommaListField,
+    GeoJSONPointField,
+    LonLatField,
+    StrictCharField,
+    StrictEmailField,
+    checked_point,
+    parse_float,
+)
+from reports.lifecycle import Status
+from reports.models import DESCRIPTION_MAX_LENGTH, Category, Municipality
+
+MAX_RADIUS_M = 50_000
+PHONE = re.compile(r"[0-9 +()\-]{0,40}")
+
+
+class NoUnknownFields:
+    """Refuse fields the serializer does not know: a typo should not pass silently."""
+
+    def to_internal_value(self, data):
+        errors = {}
+        if isinstance(data, dict):
+            errors = {name: ["Unknown field."] for name in sorted(set(data) - set(self.fields))}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                exc.detail.update(errors)
+            raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class ReporterInput(NoUnknownFields, serializers.Serializer):
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    email = StrictEmailField(required=False, allow_blank=True, default="")
+    phone = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
+
+    def validate_phone(self, value: str) -> str:
+        if not PHONE.fullmatch(value):
+            raise serializers.ValidationError("Digits, spaces, +, (, ) and - only.")
+        return value
+
+
+class ReportCreateInput(NoUnknownFields, serializers.Serializer):
+    location = GeoJSONPointField()
+    category = StrictCharField(max_length=64)
+    description = StrictCharField(max_length=DESCRIPTION_MAX_LENGTH)
+    address = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+    reporter = ReporterInput(required=False)
+
+
+class ReportListQuery(serializers.Serializer):
+    bbox = BBoxField(required=False)
+    near = LonLatField(required=False)
+    radius = serializers.FloatField(required=False, min_value=1, max_value=MAX_RADIUS_M)
+    status = CommaListField(required=False)
+    category = CommaListField(required=False)
+    kle = serializers.RegexField(r"^\d{2}(\.\d{2}){0,2}$", required=False,
+                                 error_messages={"invalid": "Use NN, NN.NN or NN.NN.NN."})
+    municipality = CommaListField(required=False)
+    department = CommaListField(required=False)
+    updated_after = AwareDateTimeField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1)
+    cursor = serializers.CharField(required=False)
+
+    def validate_status(self, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in Status.values]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown status {', '.join(unknown)}; use {', '.join(Status.values)}."
+            )
+        return value
+
+    def validate_department(self, value: list[str]) -> list[int]:
+        if not all(v.isdigit() for v in value):
+            raise serializers.ValidationError("Department ids are whole numbers.")
+        return [int(v) for v in value]
+
+    def validate(self, attrs):
+        if "radius" in attrs and "near" not in attrs:
+            raise serializers.ValidationError({"radius": ["radius needs near=lon,lat."]})
+        return attrs
+
+
+class PointQuery(serializers.Serializer):
+    lon = serializers.CharField()
+    lat = serializers.CharField()
+
+    def validate(self, attrs):
+        try:
+            lon = parse_float(attrs["lon"], "lon")
+            lat = parse_float(attrs["lat"], "lat")
+            attrs["point"] = checked_point(lon, lat)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"lon": exc.detail, "lat": exc.detail}) from None
+        return attrs
+
+
+class CategoryOutput(serializers.ModelSerializer):
+    municipality = serializers.CharField(source="municipality.code")
+    kle = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ["code", "name", "description", "group", "kle", "anonymous_allowed",
+                  "municipality"]
+
+    def get_kle(self, category: Category) -> dict:
+        return {"number": category.kle.number, "title": category.kle.title}
+
+
+class MunicipalityOutput(serializers.ModelSerializer):
+    bbox = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Municipality
+        fields = ["code", "name", "bbox"]
+
+    def get_bbox(self, municipality: Municipality) -> list[float]:
+        return [round(v, 6) for v in municipality.area.geom.extent]
+
+
+class AreaOutput(GeoFeatureModelSerializer):
+    parent = serializers.CharField(source="parent.code", default=None)
+
+    class Meta:
+        model = Area
+        geo_field = "geom"
+        fields = ["id", "kind", "code", "name", "parent"]
+
+
+class AreaQuery(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Area.Kind.values, required=False)
+    municipality = serializers.RegexField(r"^\d{4}$", required=False)
+    simplify = serializers.FloatField(required=False, min_value=0, max_value=0.1)
+
+
+class AddressQuery(serializers.Serializer):
+    q = serializers.CharField(min_length=2, max_length=200)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=50, default=10)
+

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from reports.api import views
+
+urlpatterns = [
+    path("reports/", views.ReportListCreate.as_view(), name="api-reports"),
+    path("reports/<int:report_id>/", views.ReportDetail.as_view(), name="api-report"),
+    path("categories/", views.CategoryList.as_view(), name="api-categories"),
+    path("municipalities/", views.MunicipalityList.as_view(), name="api-municipalities"),
+    path("areas/", views.AreaList.as_view(), name="api-areas"),
+    path("addresses/", views.AddressSearch.as_view(), name="api-addresses"),
+    path("addresses/nearest/", views.AddressNearest.as_view(), name="api-address-nearest"),
+    path("health", views.Health.as_view(), name="api-health"),
+    path("health/", views.Health.as_view()),
+]

@@ -1,0 +1,209 @@
+"""REST API v1 (GeoJSON, RFC 7946: [longitude, latitude]). Thin: parse, call, render."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpResponse
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from geoservice.errors import NotFound
+from maps.selectors import addresses_search, nearest_address
+from reports import selectors, services
+from reports.api.serializers import (
+    AddressQuery,
+    AreaOutput,
+    AreaQuery,
+    CategoryOutput,
+    MunicipalityOutput,
+    PointQuery,
+    ReportCreateInput,
+    ReportListQuery,
+)
+from reports.models import Municipality, Report
+
+GEOJSON = "application/geo+json"
+
+
+def _query(serializer_class, request):
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _encode_cursor(report_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{report_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(token: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        kind, value = raw.split(":", 1)
+        if kind != "id" or not value.isdigit():
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ValidationError({"cursor": ["Invalid cursor; use the `next` link as given."]}) \
+            from None
+
+
+def _feature_response(feature_json: str, *, extra: str = "", status_code: int = 200):
+    """A Feature built by the database, optionally with extra members spliced in."""
+    body = feature_json if not extra else feature_json[:-1] + "," + extra + "}"
+    return HttpResponse(body, status=status_code, content_type=GEOJSON)
+
+
+class ReportListCreate(APIView):
+    """GET: public reports as a FeatureCollection; POST: file a new report."""
+
+    def get(self, request):
+        params = _query(ReportListQuery, request)
+        limit = min(params.get("limit", settings.API_PAGE_SIZE), settings.API_MAX_PAGE_SIZE)
+        filters = selectors.ReportFilters(
+            bbox=params.get("bbox"),
+            near=params.get("near"),
+            radius_m=params.get("radius", 500) if "near" in params else None,
+            statuses=params.get("status", []),
+            categories=params.get("category", []),
+            kle_prefix=params.get("kle"),
+            municipality_codes=params.get("municipality", []),
+            department_ids=params.get("department", []),
+            updated_after=params.get("updated_after"),
+            before_id=_decode_cursor(params["cursor"]) if "cursor" in params else None,
+        )
+        features, next_id = selectors.public_features_page(filters, limit)
+        next_url = "null"
+        if next_id is not None:
+            query = request.GET.copy()
+            query["cursor"] = _encode_cursor(next_id)
+            query["limit"] = str(limit)
+            url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+            next_url = '"' + url.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        body = (
+            '{"type":"FeatureCollection","features":[' + ",".join(features) + "],"
+            f'"numberReturned":{len(features)},"next":{next_url}}}'
+        )
+        return HttpResponse(body, content_type=GEOJSON)
+
+    def post(self, request):
+        serializer = ReportCreateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        reporter = data.get("reporter") or {}
+        report = services.report_create(
+            location=data["location"],
+            category_code=data["category"],
+            description=data["description"],
+            address=data.get("address", ""),
+            reporter=services.Reporter(**reporter),
+            source=Report.Source.API,
+        )
+        response = _feature_response(
+            selectors.public_feature(report.id), status_code=status.HTTP_201_CREATED
+        )
+        response["Location"] = request.build_absolute_uri(f"/api/v1/reports/{report.id}/")
+        return response
+
+
+class ReportDetail(APIView):
+    def get(self, request, report_id: int):
+        feature = selectors.public_feature(report_id)
+        if feature is None:
+            raise NotFound(f"No report {report_id}.")
+        timeline = json.dumps(selectors.public_timeline(report_id), ensure_ascii=False)
+        return _feature_response(feature, extra=f'"timeline":{timeline}')
+
+
+class CategoryList(APIView):
+    """Categories open at a point (`lon`, `lat`) or in a municipality (`municipality`)."""
+
+    def get(self, request):
+        if "municipality" in request.query_params and "lon" not in request.query_params:
+            code = request.query_params["municipality"]
+            municipality = Municipality.objects.filter(code=code, active=True).first()
+            if municipality is None:
+                raise ValidationError({"municipality": [f"No served municipality {code!r}."]})
+        else:
+            point = _query(PointQuery, request)["point"]
+            municipality = services.municipality_serving(point)
+        categories = selectors.categories_for_municipality(municipality)
+        return Response({
+            "municipality": {"code": municipality.code, "name": municipality.name},
+            "categories": CategoryOutput(categories, many=True).data,
+        })
+
+
+class MunicipalityList(APIView):
+    def get(self, request):
+        municipalities = Municipality.objects.filter(active=True).select_related("area")
+        return Response(MunicipalityOutput(municipalities, many=True).data)
+
+
+class AreaList(APIView):
+    def get(self, request):
+        params = _query(AreaQuery, request)
+        areas = list(selectors.areas_listed(
+            kind=params.get("kind"), municipality_code=params.get("municipality")
+        ))
+        tolerance = params.get("simplify")
+        if tolerance:
+            for area in areas:
+                area.geom = area.geom.simplify(tolerance, preserve_topology=True)
+        data = AreaOutput(areas, many=True).data
+        return Response(data, content_type=GEOJSON)
+
+
+class AddressSearch(APIView):
+    def get(self, request):
+        params = _query(AddressQuery, request)
+        addresses = addresses_search(params["q"], limit=params["limit"])
+        return Response({"results": [_address_json(a) for a in addresses]})
+
+
+class AddressNearest(APIView):
+    def get(self, request):
+        point = _query(PointQuery, request)["point"]
+        found = nearest_address(point)
+        if found is None:
+            raise NotFound("No addresses are imported.")
+        return Response({**_address_json(found.address),
+                         "distance_m": round(found.distance_m, 1)})
+
+
+def _address_json(address) -> dict:
+    return {
+        "label": address.label,
+        "street": address.street_name,
+        "house_number": address.house_number,
+        "postcode": address.postcode,
+        "postal_name": address.postal_name,
+        "municipality_code": address.municipality_code,
+        "location": {"type": "Point", "coordinates": [address.location.x, address.location.y]},
+    }
+
+
+class Health(APIView):
+    """Database and PostGIS reachable, with versions; 503 when they are not."""
+
+    def get(self, request):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT version(), postgis_full_version()")
+                pg_version, postgis_version = cursor.fetchone()
+        except Exception as exc:  # any database failure means unhealthy, never a 500
+            return Response(
+                {"status": "error", "database": {"ok": False, "error": str(exc)[:300]}},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response({
+            "status": "ok",
+            "database": {"ok": True, "version": pg_version},
+            "postgis": {"ok": True, "version": postgis_version},
+        })

@@ -1,0 +1,266 @@
+"""Municipalities, departments, the KLE plan, categories, routing rules, reports, timelines."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.core.validators import MaxLengthValidator, RegexValidator
+from django.utils import timezone
+
+from reports.lifecycle import Status
+
+DESCRIPTION_MAX_LENGTH = 4000
+KLE_PREFIX_VALIDATOR = RegexValidator(
+    r"^(\d{2}(\.\d{2}){0,2})?$",
+    "A KLE prefix is empty (all subjects), NN, NN.NN or NN.NN.NN.",
+)
+
+
+class Municipality(models.Model):
+    """A municipality this installation serves. Its boundary is an imported Area."""
+
+    code = models.CharField(max_length=4, unique=True, help_text="Kommunekode, e.g. 0151.")
+    name = models.CharField(max_length=100)
+    area = models.OneToOneField("maps.Area", on_delete=models.PROTECT, related_name="+")
+    default_department = models.ForeignKey(
+        "Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Receives reports that no routing rule matches; they are flagged for triage.",
+    )
+    active = models.BooleanField(default=True, help_text="Accepts new reports.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "municipalities"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Department(models.Model):
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="departments"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["municipality__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "name"], name="department_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KleSubject(models.Model):
+    """One node of KL's Emnesystematik: hovedgruppe (NN), gruppe (NN.NN) or emne (NN.NN.NN)."""
+
+    class Level(models.TextChoices):
+        MAIN_GROUP = "hovedgruppe", "Hovedgruppe"
+        GROUP = "gruppe", "Gruppe"
+        SUBJECT = "emne", "Emne"
+
+    number = models.CharField(max_length=8, unique=True)
+    title = models.CharField(max_length=300)
+    level = models.CharField(max_length=12, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    retired = models.BooleanField(default=False)
+    retired_on = models.DateField(null=True, blank=True)
+    replaced_by = models.CharField(
+        max_length=8, blank=True, help_text="Number that took over when the subject moved."
+    )
+    created_on = models.DateField(null=True, blank=True)
+    changed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = "KLE subject"
+        indexes = [
+            models.Index(fields=["number"], name="kle_number_prefix",
+                         opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class Category(models.Model):
+    """What a citizen can report in one municipality; `code` is the Open311 service_code."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="categories"
+    )
+    code = models.SlugField(max_length=64)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    kle = models.ForeignKey(
+        KleSubject, on_delete=models.PROTECT, related_name="categories",
+        limit_choices_to={"level": KleSubject.Level.SUBJECT},
+    )
+    group = models.CharField(max_length=100, blank=True)
+    active = models.BooleanField(default=True)
+    anonymous_allowed = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["municipality__name", "group", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "code"], name="category_unique_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.municipality.code})"
+
+
+class RoutingRule(models.Model):
+    """Reports of `municipality` whose KLE number starts with `kle_prefix` (and that lie in
+    `area`, when set) go to `department`. The most specific matching rule wins (see
+    reports.routing)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="routing_rules"
+    )
+    kle_prefix = models.CharField(max_length=8, blank=True, validators=[KLE_PREFIX_VALIDATOR])
+    area = models.ForeignKey(
+        "maps.Area", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="rules")
+    priority = models.IntegerField(default=0, help_text="Higher wins among equally specific rules.")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["municipality__name", "kle_prefix", "-priority", "id"]
+
+    def __str__(self) -> str:
+        where = f" in {self.area.name}" if self.area_id else ""
+        return f"#{self.pk} {self.kle_prefix or '*'}{where} → {self.department.name}"
+
+
+class Report(models.Model):
+    class Source(models.TextChoices):
+        WEB = "web", "Web"
+        API = "api", "REST API"
+        OPEN311 = "open311", "Open311"
+        STAFF = "staff", "Staff"
+        DEMO = "demo", "Demo data"
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="reports")
+    location = models.PointField(srid=4326)  # GiST index
+    address = models.CharField(max_length=300, blank=True)
+    description = models.TextField(validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)])
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    needs_triage = models.BooleanField(
+        default=False, help_text="No routing rule matched; sent to the default department."
+    )
+    routing_explanation = models.CharField(max_length=500, blank=True)
+    # Reporter contact: staff only, never in public output.
+    reporter_name = models.CharField(max_length=200, blank=True)
+    reporter_email = models.EmailField(blank=True)
+    reporter_phone = models.CharField(max_length=40, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    # Bumped by every service that changes the report; live clients and staff edits compare it.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "-id"], name="report_status_id"),
+            models.Index(fields=["municipality", "-id"], name="report_municipality_id"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="report_status_known"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Report #{self.pk} ({self.status})"
+
+
+class ReportEvent(models.Model):
+    """One row of a report's timeline. Rows are only ever added."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        ROUTED = "routed", "Routed"
+        STATUS = "status", "Status changed"
+        PUBLIC_REPLY = "public_reply", "Public reply"
+        INTERNAL_NOTE = "internal_note", "Internal note"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(
+        max_length=200, blank=True, help_text="Shown publicly: a department or 'citizen'."
+    )
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    public_text = models.TextField(blank=True)
+    internal_text = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["report", "created_at"], name="event_report_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.report_id}"
+
+
+class StaffMembership(models.Model):
+    """What a staff user may see and do: a role in one department, or in a whole municipality.
+
+    Caseworkers and department leads belong to a department; a municipality admin has no
+    department and covers the whole municipality.
+    """
+
+    class Role(models.TextChoices):
+        CASEWORKER = "caseworker", "Caseworker"
+        DEPARTMENT_LEAD = "department_lead", "Department lead"
+        MUNICIPALITY_ADMIN = "municipality_admin", "Municipality admin"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "municipality", "department"],
+                name="membership_unique",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role="municipality_admin", department__isnull=True)
+                    | (~models.Q(role="municipality_admin") & models.Q(department__isnull=False))
+                ),
+                name="membership_department_matches_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.department or self.municipality
+        return f"{self.user} — {self.get_role_display()} — {scope}"

@@ -1,0 +1,39 @@
+"""Shared fixtures. The test database gets the real KLE plan, the real municipality
+boundaries, districts and addresses once per run; each test then runs in a transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from maps.importers.addresses import import_addresses
+from maps.importers.areas import import_areas
+from maps.models import Area
+from reports.kle import import_kle
+
+DATA = Path(settings.BASE_DIR) / "data"
+
+
+def load_reference_data() -> None:
+    import_kle(DATA / "kle" / "KLE-Emneplan_Version2-0_2015-08-01.xml.gz")
+    import_areas(DATA / "boundaries" / "dagi-2014" / "kommuner.geojson.gz",
+                 kind=Area.Kind.MUNICIPALITY, code_field="KOMKODE", name_field="KOMNAVN")
+    import_areas(DATA / "boundaries" / "ballerup" / "postnumre.geojson",
+                 kind=Area.Kind.DISTRICT, code_field="nr", name_field="navn", parent_code="0151")
+    import_areas(DATA / "boundaries" / "copenhagen" / "bydele.geojson.gz",
+                 kind=Area.Kind.DISTRICT, code_field="bydel_nr", name_field="navn",
+                 parent_code="0101")
+    import_addresses(DATA / "addresses" / "addresses_dawa_testdata_wgs84.csv.gz")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        load_reference_data()
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA

@@ -1,0 +1,63 @@
+"""Address import, prefix search and nearest-address lookup on the real DAWA test data."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from maps.models import Address
+from maps.selectors import addresses_search, nearest_address
+from tests.maps.factories import point
+
+pytestmark = pytest.mark.django_db
+
+
+def test_reference_import_has_every_distinct_address():
+    # 1,327 rows, one of which repeats an address key.
+    assert Address.objects.count() == 1326
+
+
+def test_import_is_idempotent_and_reports_what_it_did(data_dir):
+    out = io.StringIO()
+    call_command("maps_import_addresses",
+                 str(data_dir / "addresses" / "addresses_dawa_testdata_wgs84.csv.gz"),
+                 stdout=out, stderr=io.StringIO())
+    assert "Addresses: 0 created, 0 updated, 1326 unchanged, 1 skipped" in out.getvalue()
+
+
+def test_bad_rows_reject_the_whole_file(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("kommunekode,vejkode,vejnavn,husnr,postnr,postnrnavn,lon,lat\n"
+                    "0151,0001,Testvej,1,2750,Ballerup,12.36,55.73\n"
+                    "0151,0001,Testvej,2,2750,Ballerup,abc,55.73\n"
+                    "0151,0001,Testvej,3,2750,Ballerup,12.36,95\n")
+    with pytest.raises(CommandError, match="2 bad rows: line 3: lon/lat are not numbers"):
+        call_command("maps_import_addresses", str(path), stdout=io.StringIO(),
+                     stderr=io.StringIO())
+    assert not Address.objects.filter(street_name="Testvej").exists()
+
+
+def test_missing_columns_are_named(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("kommunekode,vejnavn\n0151,Testvej\n")
+    with pytest.raises(CommandError, match="missing columns vejkode, husnr"):
+        call_command("maps_import_addresses", str(path), stdout=io.StringIO(),
+                     stderr=io.StringIO())
+
+
+def test_prefix_search_ignores_case_and_extra_spaces():
+    results = list(addresses_search("borgmester  CHRISTIANSENS gade 4"))
+    assert results and all(
+        r.label.startswith("Borgmester Christiansens Gade 4") for r in results)
+    assert "Borgmester Christiansens Gade 45, 2450 København SV" in [r.label for r in results]
+    assert list(addresses_search("zzz-no-such-street")) == []
+
+
+def test_nearest_address_measures_metres_and_respects_the_limit():
+    found = nearest_address(point(12.5368, 55.6487))
+    assert found.address.label == "Borgmester Christiansens Gade 45, 2450 København SV"
+    assert 20 < found.distance_m < 40
+    assert nearest_address(point(12.5368, 55.6487), max_distance_m=10) is None
+    assert nearest_address(point(12.5368, 55.6487), max_distance_m=100).address == found.address

@@ -1,0 +1,74 @@
+"""Factories for reports. Reports themselves are filed through the service, never forged."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.gis.geos import Point
+
+from reports import services
+from reports.models import Category, Department, KleSubject, Municipality, Report, RoutingRule
+from tests.maps.factories import municipality_area
+
+# Well inside the real boundaries (DAGI 2014).
+BALLERUP_TOWN = (12.3633, 55.7300)      # 2750 Ballerup
+MAALOEV = (12.3180, 55.7480)            # 2760 Måløv
+COPENHAGEN_CITY = (12.5700, 55.6790)    # Indre By
+NOERREBRO = (12.5450, 55.6950)          # Nørrebro
+ODENSE = (10.3880, 55.3960)             # a municipality not served in tests
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Municipality
+        django_get_or_create = ("code",)
+
+    code = "0151"
+    name = factory.LazyAttribute(lambda o: municipality_area(o.code).name + " Kommune")
+    area = factory.LazyAttribute(lambda o: municipality_area(o.code))
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    name = factory.Sequence(lambda n: f"Department {n}")
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    code = "pothole"
+    name = "Hul i vejen"
+    kle = factory.LazyFunction(lambda: KleSubject.objects.get(number="05.01.08"))
+
+
+class RoutingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoutingRule
+
+    municipality = factory.SubFactory(MunicipalityFactory)
+    kle_prefix = "05"
+    department = factory.SubFactory(
+        DepartmentFactory, municipality=factory.SelfAttribute("..municipality")
+    )
+
+
+def served_municipality(code: str = "0151", *, default: str = "Borgerservice") -> Municipality:
+    """A served municipality with a default department."""
+    municipality = MunicipalityFactory(code=code)
+    municipality.default_department = DepartmentFactory(municipality=municipality, name=default)
+    municipality.save()
+    return municipality
+
+
+def file_report(
+    *, lon_lat: tuple[float, float] = BALLERUP_TOWN, category: str = "pothole",
+    description: str = "Hul i asfalten", **kwargs
+) -> Report:
+    return services.report_create(
+        location=Point(*lon_lat, srid=4326), category_code=category, description=description,
+        **kwargs,
+    )
