@@ -78,7 +78,7 @@ class ReportListCreate(APIView):
             updated_after=params.get("updated_after"),
             before_id=_decode_cursor(params["cursor"]) if "cursor" in params else None,
         )
-        features, next_id = selectors.public_features_page(filters, limit)
+        features, count, next_id = selectors.public_features_page(filters, limit)
         next_url = "null"
         if next_id is not None:
             query = request.GET.copy()
@@ -87,8 +87,8 @@ class ReportListCreate(APIView):
             url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
             next_url = '"' + url.replace("\\", "\\\\").replace('"', '\\"') + '"'
         body = (
-            '{"type":"FeatureCollection","features":[' + ",".join(features) + "],"
-            f'"numberReturned":{len(features)},"next":{next_url}}}'
+            '{"type":"FeatureCollection","features":[' + features + "],"
+            f'"numberReturned":{count},"next":{next_url}}}'
         )
         return HttpResponse(body, content_type=GEOJSON)
 

@@ -1,0 +1,149 @@
+"""GET /api/v1/reports/?bbox=… against the floor: the same filter as one SQL statement that
+builds the whole FeatureCollection in PostGIS (json_agg / ST_AsGeoJSON), run via psycopg.
+
+    .venv/bin/python benchmarks/bbox.py [--reports 1000000] [--repeats 30]
+
+The endpoint is timed twice: over HTTP against a daphne process (what a client sees) and
+in-process through Django's full request handler (no socket). Medians and ratios printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import EXTENT, ROOT, psycopg_connect, seed_reports, setup_django  # noqa: E402
+
+# The floor: same filter, same ordering and limit, same properties, JSON built by PostGIS.
+FLOOR_SQL = """
+SELECT json_build_object('type', 'FeatureCollection', 'features',
+         coalesce(json_agg(f.feature), '[]'::json))::text
+FROM (
+  SELECT json_build_object(
+    'type', 'Feature', 'id', r.id,
+    'geometry', ST_AsGeoJSON(r.location, 7)::json,
+    'properties', json_build_object(
+      'status', r.status,
+      'category', json_build_object('code', c.code, 'name', c.name),
+      'kle', k.number,
+      'department', json_build_object('id', r.department_id, 'name', d.name),
+      'municipality', json_build_object('code', m.code, 'name', m.name),
+      'description', r.description, 'address', r.address, 'duplicate_of', r.duplicate_of_id,
+      'created_at', r.created_at, 'updated_at', r.updated_at, 'version', r.version)) AS feature
+  FROM reports_report r
+  JOIN reports_category c ON c.id = r.category_id
+  JOIN reports_klesubject k ON k.id = c.kle_id
+  JOIN reports_department d ON d.id = r.department_id
+  JOIN reports_municipality m ON m.id = r.municipality_id
+  WHERE r.location && ST_MakeEnvelope(%s, %s, %s, %s, 4326)
+    AND ST_Intersects(r.location, ST_MakeEnvelope(%s, %s, %s, %s, 4326))
+  ORDER BY r.id DESC
+  LIMIT %s
+) f
+"""
+
+
+def bbox_side_for(count: int, total: int) -> float:
+    """Side (degrees, square in degrees) of a bbox expected to hold `count` reports."""
+    x0, y0, x1, y1 = EXTENT
+    return ((x1 - x0) * (y1 - y0) * count / total) ** 0.5
+
+
+def random_bboxes(side: float, n: int, rng: random.Random) -> list[tuple[float, ...]]:
+    x0, y0, x1, y1 = EXTENT
+    boxes = []
+    for _ in range(n):
+        x = rng.uniform(x0, x1 - side)
+        y = rng.uniform(y0, y1 - side)
+        boxes.append((round(x, 6), round(y, 6), round(x + side, 6), round(y + side, 6)))
+    return boxes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_daphne(url: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=url, DEBUG="0", SECRET_KEY="benchmark",
+               LOG_LEVEL="WARNING")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "geoservice.serve", "-b", "127.0.0.1", "-p", str(port),
+         "geoservice.asgi:application"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            probe.request("GET", "/api/v1/health")
+            break
+        except OSError:
+            time.sleep(0.1)
+    return process, port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=30, help="bboxes per size")
+    args = parser.parse_args()
+
+    url = setup_django()
+    total = seed_reports(args.reports)
+    print(f"{total:,} reports in the benchmark database")
+
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    floor = psycopg_connect()
+    daphne, port = start_daphne(url)
+    rng = random.Random(7)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        print(f"\n{'target':>8} {'features':>9} {'floor ms':>9} {'http ms':>8} {'ratio':>6} "
+              f"{'in-proc ms':>10} {'ratio':>6}")
+        for target in (100, 1000):
+            boxes = random_bboxes(bbox_side_for(target, total), args.repeats, rng)
+            limit = 1000
+            floor_t, http_t, proc_t, counts = [], [], [], []
+            for box in boxes:  # warm the cache for every box first: all three read from RAM
+                floor.execute(FLOOR_SQL, [*box, *box, limit]).fetchone()
+            for box in boxes:
+                bbox = ",".join(map(str, box))
+                path = f"/api/v1/reports/?bbox={bbox}&limit={limit}"
+                start = time.perf_counter()
+                floor.execute(FLOOR_SQL, [*box, *box, limit]).fetchone()
+                floor_t.append(time.perf_counter() - start)
+
+                start = time.perf_counter()
+                conn.request("GET", path)
+                response = conn.getresponse()
+                body = response.read()
+                http_t.append(time.perf_counter() - start)
+                assert response.status == 200, body[:300]
+
+                start = time.perf_counter()
+                result = client.get(path)
+                proc_t.append(time.perf_counter() - start)
+                counts.append(result.content.count(b'"Feature"'))
+            f, h, p = (statistics.median(t) * 1000 for t in (floor_t, http_t, proc_t))
+            print(f"{target:>8} {statistics.median(counts):>9.0f} {f:>9.2f} {h:>8.2f} "
+                  f"{h / f:>6.2f} {p:>10.2f} {p / f:>6.2f}")
+    finally:
+        daphne.terminate()
+        daphne.wait()
+    print("\nratio = endpoint median / floor median (target at 1,000 features: <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()

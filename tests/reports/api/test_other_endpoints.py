@@ -1,0 +1,93 @@
+"""Categories, municipalities, areas, addresses and health."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reports.factories import BALLERUP_TOWN, ODENSE
+
+
+def test_categories_at_a_point_are_the_municipalitys_active_ones(api, world):
+    response = api.get("/api/v1/categories/", {"lon": BALLERUP_TOWN[0], "lat": BALLERUP_TOWN[1]})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["municipality"]["code"] == "0151"
+    codes = [c["code"] for c in data["categories"]]
+    assert sorted(codes) == ["litter", "playground", "pothole"]  # "closed" is inactive
+    pothole = next(c for c in data["categories"] if c["code"] == "pothole")
+    assert pothole["kle"] == {"number": "05.01.08",
+                              "title": "Vejvedligeholdelse og vejrenovering"}
+    assert pothole["anonymous_allowed"] is True
+
+
+def test_categories_by_municipality_code(api, world):
+    response = api.get("/api/v1/categories/", {"municipality": "0101"})
+    assert response.json()["municipality"]["code"] == "0101"
+    assert api.get("/api/v1/categories/", {"municipality": "9999"}).status_code == 400
+
+
+def test_categories_outside_every_municipality_name_the_nearest(api, world):
+    response = api.get("/api/v1/categories/", {"lon": ODENSE[0], "lat": ODENSE[1]})
+    assert response.status_code == 400
+    assert "Ballerup Kommune (0151)" in response.json()["message"]
+
+
+@pytest.mark.parametrize("params", [{}, {"lon": "12"}, {"lon": "x", "lat": "55"},
+                                    {"lon": "12", "lat": "100"}])
+def test_categories_with_bad_point_are_400(api, world, params):
+    response = api.get("/api/v1/categories/", params)
+    assert response.status_code == 400
+    assert response.json()["errors"]
+
+
+def test_municipalities_lists_served_ones_with_bbox(api, world):
+    data = api.get("/api/v1/municipalities/").json()
+    assert [m["code"] for m in data] == ["0151", "0101"] or \
+        sorted(m["code"] for m in data) == ["0101", "0151"]
+    ballerup = next(m for m in data if m["code"] == "0151")
+    min_lon, min_lat, max_lon, max_lat = ballerup["bbox"]
+    assert min_lon < BALLERUP_TOWN[0] < max_lon and min_lat < BALLERUP_TOWN[1] < max_lat
+
+
+def test_areas_by_kind_and_municipality_with_simplify(api, world):
+    response = api.get("/api/v1/areas/", {"kind": "district", "municipality": "0151"})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["type"] == "FeatureCollection"
+    assert sorted(f["properties"]["code"] for f in data["features"]) == [
+        "2620", "2730", "2740", "2750", "2760", "3500"]
+    full = api.get("/api/v1/areas/", {"kind": "municipality", "municipality": "0101"}).json()
+    simple = api.get("/api/v1/areas/", {"kind": "municipality", "municipality": "0101",
+                                        "simplify": "0.01"}).json()
+
+    def vertices(collection):
+        return len(str(collection["features"][0]["geometry"]["coordinates"]))
+    assert full["features"][0]["properties"]["code"] == "0101"
+    assert vertices(simple) < vertices(full)
+    assert api.get("/api/v1/areas/", {"kind": "planet"}).status_code == 400
+    assert api.get("/api/v1/areas/", {"simplify": "5"}).status_code == 400
+
+
+def test_address_search_and_nearest(api, world):
+    data = api.get("/api/v1/addresses/", {"q": "Borgmester Christiansens Gade 45"}).json()
+    assert data["results"][0]["label"] == "Borgmester Christiansens Gade 45, 2450 København SV"
+    assert data["results"][0]["location"]["type"] == "Point"
+    assert api.get("/api/v1/addresses/", {"q": "B"}).status_code == 400
+    nearest = api.get("/api/v1/addresses/nearest/", {"lon": 12.5368, "lat": 55.6487}).json()
+    assert nearest["label"] == "Borgmester Christiansens Gade 45, 2450 København SV"
+    assert 20 < nearest["distance_m"] < 40
+    assert api.get("/api/v1/addresses/nearest/", {"lon": "a", "lat": 55}).status_code == 400
+
+
+def test_health_reports_database_and_postgis(api, db):
+    for url in ("/api/v1/health", "/api/v1/health/"):
+        data = api.get(url).json()
+        assert data["status"] == "ok"
+        assert data["database"]["version"].startswith("PostgreSQL")
+        assert "POSTGIS=" in data["postgis"]["version"]
+
+
+def test_landing_page_lists_served_municipalities(client, world):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert world["ballerup"].name in response.content.decode()
