@@ -1,17 +1,24 @@
-"""ASGI entry point: daphne serves HTTP (and, as the live-update work lands, websockets)."""
+"""ASGI entry point: daphne serves HTTP and websockets on one port."""
 
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoservice.settings")
 
-from django.conf import settings  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from reports.routing_ws import websocket_urlpatterns  # noqa: E402
 
 if settings.SERVE_STATIC:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     django_application = ASGIStaticFilesHandler(django_application)
 
-application = django_application
+application = ProtocolTypeRouter({
+    "http": django_application,
+    "websocket": URLRouter(websocket_urlpatterns),
+})

@@ -144,3 +144,25 @@ if env_bool("SECURE_COOKIES", False):
 # Serve /static/ from the ASGI process itself (fine for one municipality's traffic; put a
 # web server or CDN in front for more).
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
+
+# Live updates (Channels). One process: in-memory layer. Several processes: set REDIS_URL.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                # Messages waiting per websocket connection before channels_redis drops new
+                # ones (it then only logs at INFO, which LOGGING below makes visible).
+                "capacity": env_int("CHANNEL_CAPACITY", 5000),
+                "expiry": env_int("CHANNEL_EXPIRY_SECONDS", 60),
+                "group_expiry": 86400,
+            },
+        }
+    }
+    LOGGING["loggers"]["channels_redis"] = {"level": "INFO"}
+# Map sockets join one group per web-mercator tile at this zoom (about 5 x 5 km in Denmark
+# at 12); a viewport needing more than LIVE_MAX_TILES tiles joins municipality groups.
+LIVE_TILE_ZOOM = env_int("LIVE_TILE_ZOOM", 12)
+LIVE_MAX_TILES = env_int("LIVE_MAX_TILES", 64)

@@ -17,7 +17,16 @@ from maps.geo import haversine_m, metres_envelope
 from maps.models import Area
 from maps.selectors import areas_covering
 from reports.lifecycle import OPEN_STATUSES
-from reports.models import Category, KleSubject, Municipality, Report, ReportEvent, RoutingRule
+from reports.models import (
+    Category,
+    Department,
+    KleSubject,
+    Municipality,
+    Report,
+    ReportEvent,
+    RoutingRule,
+    StaffMembership,
+)
 from reports.routing import Rule
 
 # Timeline kinds that the public sees (their public_text only).
@@ -266,3 +275,46 @@ def served_municipalities_overview() -> list[dict]:
          "categories": categories[m.id]}
         for m in rows
     ]
+
+
+def live_report_row(report_id: int) -> dict | None:
+    """What live events need of a report: its public Feature plus routing and staff fields."""
+    row = (
+        Report.objects.filter(id=report_id)
+        .values("status", "version", "department_id", "municipality__code", "reporter_name",
+                "reporter_email", "reporter_phone", "needs_triage", "routing_explanation",
+                "location")
+        .first()
+    )
+    if row is None:
+        return None
+    location = row.pop("location")
+    row["municipality_code"] = row.pop("municipality__code")
+    return {**row, "lon": location.x, "lat": location.y, "feature": public_feature(report_id)}
+
+
+def municipality_codes_in_bbox(bbox: tuple[float, float, float, float]) -> list[str]:
+    return list(
+        Municipality.objects.filter(active=True, area__geom__intersects=Polygon.from_bbox(bbox))
+        .order_by("code").values_list("code", flat=True)
+    )
+
+
+def staff_department_ids(user) -> list[int]:
+    """The departments whose reports a staff user may see (the scope of every staff view).
+
+    Superusers see every department; a municipality admin every department of that
+    municipality; caseworkers and department leads their own departments.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if user.is_superuser:
+        return list(Department.objects.order_by("id").values_list("id", flat=True))
+    memberships = StaffMembership.objects.filter(user=user)
+    return list(
+        Department.objects.filter(
+            Q(id__in=memberships.exclude(department=None).values("department_id"))
+            | Q(municipality_id__in=memberships.filter(
+                role=StaffMembership.Role.MUNICIPALITY_ADMIN).values("municipality_id"))
+        ).order_by("id").values_list("id", flat=True)
+    )

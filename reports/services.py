@@ -12,7 +12,7 @@ from django.utils import timezone
 from geoservice.errors import InvalidInput, InvalidTransition, OutsideServiceArea, UnknownCategory
 from maps.geo import valid_lon_lat
 from maps.selectors import nearest_address
-from reports import selectors
+from reports import events, selectors
 from reports.lifecycle import NEEDS_PUBLIC_TEXT, Status, can_transition
 from reports.models import DESCRIPTION_MAX_LENGTH, Municipality, Report, ReportEvent
 from reports.routing import route
@@ -135,6 +135,7 @@ def report_create(
                     public_text=f"Sent to {decision.department_name}.",
                     internal_text=decision.explanation, created_at=now),
     ])
+    events.report_changed(events.CREATED, report.pk)
     return report
 
 
@@ -190,6 +191,7 @@ def report_transition(
         to_status=to_status, public_text=public_text, internal_text=internal_text.strip(),
         created_at=now,
     )
+    events.report_changed(events.UPDATED, report.pk)
     return report
 
 

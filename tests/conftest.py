@@ -37,3 +37,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+def pytest_collection_modifyitems(items):
+    """Run tests that commit (transaction=True) last: their teardown empties every table,
+    including the reference data the other tests share."""
+
+    def commits(item) -> bool:
+        marker = item.get_closest_marker("django_db")
+        return bool(marker and (marker.kwargs.get("transaction") or
+                                (len(marker.args) > 0 and marker.args[0])))
+
+    items.sort(key=commits)

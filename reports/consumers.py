@@ -1,0 +1,174 @@
+"""Websocket consumers: check permissions in connect, join and leave groups, translate group
+messages into frames. They read (through selectors) but never write. See docs/live.md."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from reports import events, selectors
+from reports.lifecycle import Status
+
+MAX_FRAME_BYTES = 4096
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+class ProtocolError(Exception):
+    """A client frame we cannot act on; answered with an error frame, never a close."""
+
+
+class _JsonConsumer(AsyncJsonWebsocketConsumer):
+    groups_joined: set[str]
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None:
+            return await self.send_error("Send JSON text frames, not binary.")
+        if len(text_data.encode()) > MAX_FRAME_BYTES:
+            return await self.send_error(f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return await self.send_error("The frame is not valid JSON.")
+        if not isinstance(content, dict):
+            return await self.send_error('Send a JSON object with a "type".')
+        try:
+            await self.handle(content)
+        except ProtocolError as exc:
+            await self.send_error(str(exc))
+
+    async def handle(self, content: dict[str, Any]) -> None:
+        kind = content.get("type")
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        raise ProtocolError(f"Unknown message type {kind!r}.")
+
+    async def send_error(self, message: str) -> None:
+        await self.send_json({"type": "error", "message": message})
+
+    async def join(self, groups: set[str]) -> None:
+        for group in groups - self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        for group in self.groups_joined - groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = set(groups)
+
+    async def disconnect(self, code):
+        await self.join(set())
+
+
+def _parse_bbox(value: Any) -> tuple[float, float, float, float]:
+    if not isinstance(value, list) or len(value) != 4:
+        raise ProtocolError('"bbox" must be [minlon, minlat, maxlon, maxlat].')
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
+        raise ProtocolError('"bbox" values must be numbers.')
+    min_lon, min_lat, max_lon, max_lat = (float(v) for v in value)
+    if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
+        raise ProtocolError('"bbox" values must be finite.')
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise ProtocolError('"bbox" must lie in [-180, 180] x [-90, 90] with min < max.')
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def _parse_filters(value: Any) -> dict[str, set[str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProtocolError('"filters" must be an object.')
+    unknown = set(value) - {"status", "category"}
+    if unknown:
+        raise ProtocolError(f"Unknown filters: {', '.join(sorted(unknown))}.")
+    filters = {}
+    for key, items in value.items():
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ProtocolError(f'Filter "{key}" must be a list of strings.')
+        if key == "status" and set(items) - set(Status.values):
+            raise ProtocolError(f"Unknown status; use {', '.join(Status.values)}.")
+        if items:
+            filters[key] = set(items)
+    return filters
+
+
+def _matches(feature: dict, filters: dict[str, set[str]]) -> bool:
+    props = feature.get("properties", {})
+    values = {"status": props.get("status"), "category": props.get("category", {}).get("code")}
+    return all(values[key] in allowed for key, allowed in filters.items())
+
+
+class MapConsumer(_JsonConsumer):
+    """/ws/map/: public; follows the reports inside the client's viewport."""
+
+    async def connect(self):
+        self.groups_joined = set()
+        self.filters: dict[str, set[str]] = {}
+        await self.accept()
+
+    async def handle(self, content):
+        kind = content.get("type")
+        if kind == "subscribe":
+            bbox = _parse_bbox(content.get("bbox"))
+            filters = _parse_filters(content.get("filters"))
+            mode, groups = await database_sync_to_async(events.viewport_groups)(bbox)
+            self.filters = filters
+            await self.join(set(groups))
+            await self.send_json({"type": "subscribed", "mode": mode, "groups": len(groups)})
+        elif kind == "unsubscribe":
+            await self.join(set())
+            await self.send_json({"type": "unsubscribed"})
+        else:
+            await super().handle(content)
+
+    async def report_event(self, message):
+        event = message["event"]
+        if event["type"] == events.REMOVED or _matches(event["feature"], self.filters):
+            await self.send_json(event)
+        elif event["type"] == events.UPDATED:
+            # It no longer matches this client's filters: tell it to drop the report.
+            await self.send_json({"type": events.REMOVED, "report_id": event["report_id"],
+                                  "version": event["version"], "reason": "filtered"})
+
+
+class ReportConsumer(_JsonConsumer):
+    """/ws/reports/{id}/: public; follows one report's status and public timeline."""
+
+    async def connect(self):
+        self.groups_joined = set()
+        self.report_id = int(self.scope["url_route"]["kwargs"]["report_id"])
+        snapshot = await database_sync_to_async(events.build_events)(
+            "report.snapshot", self.report_id)
+        await self.accept()
+        if snapshot is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        await self.join({events.report_group(self.report_id)})
+        await self.send_json(snapshot["follow"])
+
+    async def report_event(self, message):
+        await self.send_json(message["event"])
+
+
+class StaffConsumer(_JsonConsumer):
+    """/ws/staff/: session-authenticated; the queues of the departments the user may see."""
+
+    async def connect(self):
+        self.groups_joined = set()
+        user = self.scope.get("user")
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        departments = await database_sync_to_async(selectors.staff_department_ids)(user)
+        if not departments:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.join({events.department_group(d) for d in departments})
+        await self.send_json({"type": "subscribed", "departments": departments})
+
+    async def report_event(self, message):
+        await self.send_json(message["event"])

@@ -1,0 +1,122 @@
+"""Live events: group names and payloads are built here and nowhere else.
+
+Services call `report_changed` inside their transaction; the broadcast runs only after the
+transaction commits (`transaction.on_commit(robust=True)`), so a rolled-back change sends
+nothing. Payloads are plain JSON-able dicts built from public fields (map and report
+followers) or staff fields (department queues).
+
+Groups:
+  map.tile.{z}.{x}.{y}     public map sockets whose viewport covers that web-mercator tile
+  map.municipality.{code}  public map sockets whose viewport is too large for tiles
+  report.{id}              citizens following one report
+  staff.department.{id}    staff sockets of that department
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import partial
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+
+from maps.tiles import lonlat_to_tile, tile_count, tiles_covering
+from reports import selectors
+from reports.lifecycle import Status
+
+log = logging.getLogger(__name__)
+
+CREATED = "report.created"
+UPDATED = "report.updated"
+REMOVED = "report.removed"
+# The consumer method that handles group messages ("report.event" → report_event).
+MESSAGE_TYPE = "report.event"
+
+
+def tile_group(zoom: int, x: int, y: int) -> str:
+    return f"map.tile.{zoom}.{x}.{y}"
+
+
+def municipality_group(code: str) -> str:
+    return f"map.municipality.{code}"
+
+
+def report_group(report_id: int) -> str:
+    return f"report.{report_id}"
+
+
+def department_group(department_id: int) -> str:
+    return f"staff.department.{department_id}"
+
+
+def viewport_groups(bbox: tuple[float, float, float, float]) -> tuple[str, list[str]]:
+    """The groups a map socket with this viewport joins: ("tiles", …) or, for a view needing
+    more than LIVE_MAX_TILES tiles, ("municipalities", …) of the served ones it overlaps."""
+    zoom = settings.LIVE_TILE_ZOOM
+    if tile_count(bbox, zoom) <= settings.LIVE_MAX_TILES:
+        return "tiles", [tile_group(zoom, x, y) for x, y in tiles_covering(bbox, zoom)]
+    codes = selectors.municipality_codes_in_bbox(bbox)
+    return "municipalities", [municipality_group(code) for code in codes]
+
+
+def _map_groups(lon: float, lat: float, municipality_code: str) -> list[str]:
+    zoom = settings.LIVE_TILE_ZOOM
+    return [tile_group(zoom, *lonlat_to_tile(lon, lat, zoom)),
+            municipality_group(municipality_code)]
+
+
+def build_events(kind: str, report_id: int) -> dict[str, dict] | None:
+    """{"public": …, "follow": …, "staff": …} payloads for one report, or None if it is gone."""
+    row = selectors.live_report_row(report_id)
+    if row is None:
+        return None
+    feature = json.loads(row["feature"])
+    map_kind = REMOVED if row["status"] == Status.DUPLICATE else kind
+    public = {"type": map_kind, "report_id": report_id, "version": row["version"],
+              "feature": feature}
+    follow = {**public, "type": kind, "timeline": selectors.public_timeline(report_id)}
+    staff = {
+        **public, "type": kind,
+        "staff": {
+            "reporter": {"name": row["reporter_name"], "email": row["reporter_email"],
+                         "phone": row["reporter_phone"]},
+            "needs_triage": row["needs_triage"],
+            "routing_explanation": row["routing_explanation"],
+        },
+    }
+    return {"public": public, "follow": follow, "staff": staff, "_row": row}
+
+
+def broadcast(kind: str, report_id: int, previous_department_id: int | None = None) -> None:
+    """Send a report's events to every group that should see them (after commit)."""
+    events = build_events(kind, report_id)
+    if events is None:
+        return
+    row = events["_row"]
+    sends = [(group, events["public"]) for group in
+             _map_groups(row["lon"], row["lat"], row["municipality_code"])]
+    sends.append((report_group(report_id), events["follow"]))
+    departments = {row["department_id"]}
+    if previous_department_id is not None:
+        departments.add(previous_department_id)
+    sends += [(department_group(d), events["staff"]) for d in departments]
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(_send_all)(layer, sends)
+
+
+async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
+    for group, payload in sends:
+        await layer.group_send(group, {"type": MESSAGE_TYPE, "event": payload})
+
+
+def report_changed(kind: str, report_id: int, *, previous_department_id: int | None = None
+                   ) -> None:
+    """Schedule the live events of a change for after the current transaction commits."""
+    transaction.on_commit(
+        partial(broadcast, kind, report_id, previous_department_id), robust=True
+    )
