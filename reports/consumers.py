@@ -12,6 +12,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from reports import events, selectors
 from reports.lifecycle import Status
+from reports.live_hub import LiveHub
 
 MAX_FRAME_BYTES = 4096
 CLOSE_UNAUTHENTICATED = 4401
@@ -25,6 +26,9 @@ class ProtocolError(Exception):
 
 class _JsonConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: set[str]
+    # Sockets never read the channel layer themselves (an alias that names no layer gives
+    # them none): their process's hub receives group messages once and hands them over.
+    channel_layer_alias = "sockets-use-the-live-hub"
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data is None:
@@ -53,11 +57,12 @@ class _JsonConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "message": message})
 
     async def join(self, groups: set[str]) -> None:
-        for group in groups - self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        for group in self.groups_joined - groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        """Follow exactly these groups (through this process's hub, see reports.live_hub)."""
+        await LiveHub.current().update(self, self.groups_joined, set(groups))
         self.groups_joined = set(groups)
+
+    async def deliver(self, event: dict, text: str) -> None:
+        await self.send(text_data=text)
 
     async def disconnect(self, code):
         await self.join(set())
@@ -124,10 +129,9 @@ class MapConsumer(_JsonConsumer):
         else:
             await super().handle(content)
 
-    async def report_event(self, message):
-        event = message["event"]
+    async def deliver(self, event: dict, text: str) -> None:
         if event["type"] == events.REMOVED or _matches(event["feature"], self.filters):
-            await self.send_json(event)
+            await self.send(text_data=text)
         elif event["type"] == events.UPDATED:
             # It no longer matches this client's filters: tell it to drop the report.
             await self.send_json({"type": events.REMOVED, "report_id": event["report_id"],
@@ -149,9 +153,6 @@ class ReportConsumer(_JsonConsumer):
         await self.join({events.report_group(self.report_id)})
         await self.send_json(snapshot["follow"])
 
-    async def report_event(self, message):
-        await self.send_json(message["event"])
-
 
 class StaffConsumer(_JsonConsumer):
     """/ws/staff/: session-authenticated; the queues of the departments the user may see."""
@@ -169,6 +170,3 @@ class StaffConsumer(_JsonConsumer):
             return
         await self.join({events.department_group(d) for d in departments})
         await self.send_json({"type": "subscribed", "departments": departments})
-
-    async def report_event(self, message):
-        await self.send_json(message["event"])

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 CREATED = "report.created"
 UPDATED = "report.updated"
 REMOVED = "report.removed"
-# The consumer method that handles group messages ("report.event" → report_event).
+# Group messages are read by each process's hub (reports.live_hub), not by consumers.
 MESSAGE_TYPE = "report.event"
 
 
@@ -111,7 +111,7 @@ def broadcast(kind: str, report_id: int, previous_department_id: int | None = No
 
 async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
     for group, payload in sends:
-        await layer.group_send(group, {"type": MESSAGE_TYPE, "event": payload})
+        await layer.group_send(group, {"type": MESSAGE_TYPE, "group": group, "event": payload})
 
 
 def report_changed(kind: str, report_id: int, *, previous_department_id: int | None = None

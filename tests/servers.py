@@ -73,12 +73,15 @@ def service_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def daphne_server(**env: str):
+def daphne_server(log_path: Path | None = None, **env: str):
+    """A daphne process on a free port against the test database; its output goes to
+    `log_path` (or is discarded)."""
     port = free_port()
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "geoservice.serve", "-b", "127.0.0.1", "-p", str(port),
          "geoservice.asgi:application"],
-        cwd=ROOT, env=service_env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT, env=service_env(**env), stdout=log, stderr=log)
     try:
         wait_for_port(port, process)
         yield port
@@ -88,6 +91,8 @@ def daphne_server(**env: str):
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if log_path:
+            log.close()
 
 
 def run_python(code: str, **env: str) -> str:
