@@ -193,8 +193,8 @@ def main() -> None:
         wait_for_port(floor_port, floor)
         results = []
         try:
-            with daphne_server(log_path=Path("/tmp/ws_fanout_daphne.log"), DATABASE_URL=url, REDIS_URL=redis_url, DEBUG="0",
-                               SECRET_KEY="benchmark") as port:
+            with daphne_server(log_path=Path("/tmp/ws_fanout_daphne.log"), DATABASE_URL=url,
+                               REDIS_URL=redis_url, DEBUG="0", SECRET_KEY="benchmark") as port:
                 for n in (int(x) for x in args.clients.split(",")):
                     gap = 0.2 if n <= 1000 else 1.0
                     ours = asyncio.run(run_os2geo(port, n, args.events, report.pk, gap))

@@ -37,7 +37,8 @@ def test_change_in_one_process_reaches_a_socket_on_a_daphne_process(tmp_path):
     CategoryFactory(municipality=municipality)
     RoutingRuleFactory(municipality=municipality, kle_prefix="05",
                        department=DepartmentFactory(municipality=municipality))
-    with redis_server() as redis_url, daphne_server(log_path=tmp_path / "daphne.log", REDIS_URL=redis_url) as port:
+    with redis_server() as redis_url, daphne_server(log_path=tmp_path / "daphne.log",
+                                                    REDIS_URL=redis_url) as port:
         with connect(f"ws://127.0.0.1:{port}/ws/map/", open_timeout=10) as socket:
             socket.send(json.dumps({"type": "subscribe", "bbox": [12.34, 55.72, 12.38, 55.74]}))
             assert json.loads(socket.recv(timeout=10))["type"] == "subscribed"
