@@ -73,15 +73,18 @@ SEED_SQL = """
 WITH c AS (SELECT array_agg(id) ids FROM reports_category WHERE municipality_id = %(m)s),
      d AS (SELECT array_agg(id) ids FROM reports_department WHERE municipality_id = %(m)s)
 INSERT INTO reports_report (municipality_id, category_id, department_id, location, address,
-    description, status, needs_triage, routing_explanation, reporter_name, reporter_email,
-    reporter_phone, source, version, created_at, updated_at)
+    description, public_description, answers, status, needs_triage, routing_explanation,
+    reporter_name, reporter_email, reporter_phone, source, token, device_id, account_id,
+    media_url, version, created_at, updated_at)
 SELECT %(m)s, c.ids[1 + floor(random() * array_length(c.ids, 1))::int],
        d.ids[1 + floor(random() * array_length(d.ids, 1))::int],
        ST_SetSRID(ST_MakePoint(%(x0)s + random() * %(dx)s, %(y0)s + random() * %(dy)s), 4326),
-       'Benchmarkvej ' || g, 'Benchmark report number ' || g,
+       'Benchmarkvej ' || g, 'Benchmark report number ' || g, 'Benchmark report number ' || g,
+       '{}'::jsonb,
        (ARRAY['submitted','acknowledged','in_progress','resolved','rejected'])
            [1 + floor(random() * 5)::int],
-       false, '', '', '', '', 'demo', 1, now() - random() * interval '365 days', now()
+       false, '', '', '', '', 'demo', gen_random_uuid(), '', '', '', 1,
+       now() - random() * interval '365 days', now()
 FROM generate_series(1, %(n)s) g, c, d
 """
 

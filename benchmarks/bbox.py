@@ -37,7 +37,14 @@ FROM (
       'kle', k.number,
       'department', json_build_object('id', r.department_id, 'name', d.name),
       'municipality', json_build_object('code', m.code, 'name', m.name),
-      'description', r.description, 'address', r.address, 'duplicate_of', r.duplicate_of_id,
+      'description', r.public_description, 'address', r.address,
+      'duplicate_of', r.duplicate_of_id,
+      'photos', coalesce((SELECT json_agg(json_build_object('url', p.url,
+                                                            'thumbnail_url', p.thumbnail_url)
+                                          ORDER BY p.id)
+                          FROM reports_photo p WHERE p.report_id = r.id), '[]'::json),
+      'media_url', coalesce((SELECT p.url FROM reports_photo p WHERE p.report_id = r.id
+                             ORDER BY p.id LIMIT 1), nullif(r.media_url, '')),
       'created_at', r.created_at, 'updated_at', r.updated_at, 'version', r.version)) AS feature
   FROM reports_report r
   JOIN reports_category c ON c.id = r.category_id

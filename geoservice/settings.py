@@ -166,3 +166,38 @@ if REDIS_URL:
 # at 12); a viewport needing more than LIVE_MAX_TILES tiles joins municipality groups.
 LIVE_TILE_ZOOM = env_int("LIVE_TILE_ZOOM", 12)
 LIVE_MAX_TILES = env_int("LIVE_MAX_TILES", 64)
+
+# Idempotency-Key records are kept this long (the promise to clients is at least 24 hours).
+IDEMPOTENCY_KEEP_HOURS = env_int("IDEMPOTENCY_KEEP_HOURS", 48)
+# Anonymous report posting (the public web page) is limited per client address.
+ANONYMOUS_POSTS_PER_MINUTE = env_int("ANONYMOUS_POSTS_PER_MINUTE", 10)
+# Photos: largest upload in bytes, largest image in pixels, and how many per report.
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000)
+PHOTO_MAX_PER_REPORT = env_int("PHOTO_MAX_PER_REPORT", 6)
+# Longest side of stored photos and thumbnails, in pixels.
+PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", 2048)
+PHOTO_THUMBNAIL_SIDE = env_int("PHOTO_THUMBNAIL_SIDE", 320)
+# Multipart requests (photos) may be this large in all; JSON bodies stay at API_MAX_BODY_BYTES.
+API_MAX_UPLOAD_BYTES = env_int("API_MAX_UPLOAD_BYTES", 4 * PHOTO_MAX_BYTES)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Serve uploaded media from this process (development); use a web server or S3 elsewhere.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+# Photo storage: the local folder MEDIA_ROOT by default; an S3-compatible bucket when
+# STORAGE_S3_BUCKET is set (install the `s3` extra: pip install -e ".[s3]").
+if env_str("STORAGE_S3_BUCKET"):
+    STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env_str("STORAGE_S3_BUCKET"),
+                "endpoint_url": env_str("STORAGE_S3_ENDPOINT_URL") or None,
+                "access_key": env_str("STORAGE_S3_ACCESS_KEY"),
+                "secret_key": env_str("STORAGE_S3_SECRET_KEY"),
+                "region_name": env_str("STORAGE_S3_REGION") or None,
+                "querystring_auth": False,
+                "file_overwrite": False,
+            },
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

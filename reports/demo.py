@@ -211,6 +211,8 @@ def _file_reports(municipality: Municipality, points: list[tuple[Point, str]],
     for point, address in points:
         category = rng.choice(CATEGORIES)
         name, email, phone = rng.choice(REPORTERS)
+        if not category.anonymous_allowed and not (email or phone):
+            name, email, phone = REPORTERS[0]
         created = now - dt.timedelta(days=rng.uniform(1, 120), minutes=rng.randint(0, 600))
         report = services.report_create(
             location=point, category_code=category.code,

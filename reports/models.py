@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MaxLengthValidator, RegexValidator
@@ -157,6 +159,10 @@ class Report(models.Model):
     location = models.PointField(srid=4326)  # GiST index
     address = models.CharField(max_length=300, blank=True)
     description = models.TextField(validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)])
+    # The description as the public sees it (identity numbers masked, reports.privacy).
+    public_description = models.TextField(blank=True)
+    answers = models.JSONField(default=dict, blank=True,
+                               help_text="Answers to the category's questions, by code.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     needs_triage = models.BooleanField(
         default=False, help_text="No routing rule matched; sent to the default department."
@@ -167,6 +173,14 @@ class Report(models.Model):
     reporter_email = models.EmailField(blank=True)
     reporter_phone = models.CharField(max_length=40, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    api_client = models.ForeignKey("ApiClient", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="reports")
+    # Open311: a token for clients that poll before they know the id; and client references.
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    device_id = models.CharField(max_length=100, blank=True)
+    account_id = models.CharField(max_length=100, blank=True)
+    media_url = models.URLField(max_length=500, blank=True,
+                                help_text="A photo the client hosts itself (Open311 media_url).")
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
@@ -264,3 +278,105 @@ class StaffMembership(models.Model):
     def __str__(self) -> str:
         scope = self.department or self.municipality
         return f"{self.user} — {self.get_role_display()} — {scope}"
+
+
+class CategoryQuestion(models.Model):
+    """An extra question a category asks (an Open311 service definition attribute)."""
+
+    class Datatype(models.TextChoices):
+        STRING = "string", "Short text"
+        NUMBER = "number", "Number"
+        DATETIME = "datetime", "Date and time"
+        TEXT = "text", "Long text"
+        SINGLEVALUELIST = "singlevaluelist", "One of a list"
+        MULTIVALUELIST = "multivaluelist", "Several of a list"
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="questions")
+    code = models.SlugField(max_length=64)
+    question = models.CharField(max_length=300)
+    description = models.CharField(max_length=500, blank=True)
+    datatype = models.CharField(max_length=20, choices=Datatype.choices)
+    required = models.BooleanField(default=False)
+    order = models.PositiveIntegerField(default=0)
+    # For the list datatypes: [{"key": "broken", "name": "Knækket"}, …]
+    values = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["category", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="question_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category.code}: {self.code}"
+
+
+class Photo(models.Model):
+    """A photo of a report: re-encoded, metadata stripped, with a thumbnail."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+    image = models.CharField(max_length=300, help_text="Storage name of the full image.")
+    thumbnail = models.CharField(max_length=300, help_text="Storage name of the thumbnail.")
+    url = models.CharField(max_length=500)
+    thumbnail_url = models.CharField(max_length=500)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["report", "id"]
+
+
+class ApiClient(models.Model):
+    """An app or system that uses the APIs with a key (Open311 api_key, or
+    `Authorization: Api-Key …` on the REST API)."""
+
+    name = models.CharField(max_length=200)
+    municipality = models.ForeignKey(
+        Municipality, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Only reports in this municipality; empty for all.",
+    )
+    active = models.BooleanField(default=True)
+    rate_limit_per_minute = models.PositiveIntegerField(default=120)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A key of an API client. Only a SHA-256 hash of the secret part is stored."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="keys")
+    prefix = models.CharField(max_length=12, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.client.name}: os2geo_{self.prefix}_…"
+
+
+class IdempotencyRecord(models.Model):
+    """The outcome of a POST made with an Idempotency-Key, per client scope."""
+
+    scope = models.CharField(max_length=100)  # "client:<id>" or "anon:<address>"
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    completed = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    location = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique_key")
+        ]

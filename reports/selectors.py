@@ -27,6 +27,7 @@ from reports.models import (
     RoutingRule,
     StaffMembership,
 )
+from reports.privacy import mask_identity_numbers
 from reports.routing import Rule
 
 # Timeline kinds that the public sees (their public_text only).
@@ -136,7 +137,14 @@ json_build_object(
     'kle', k.number,
     'department', json_build_object('id', r.department_id, 'name', d.name),
     'municipality', json_build_object('code', m.code, 'name', m.name),
-    'description', r.description, 'address', r.address, 'duplicate_of', r.duplicate_of_id,
+    'description', r.public_description, 'address', r.address,
+    'duplicate_of', r.duplicate_of_id,
+    'photos', coalesce((SELECT json_agg(json_build_object('url', p.url,
+                                                          'thumbnail_url', p.thumbnail_url)
+                                        ORDER BY p.id)
+                        FROM reports_photo p WHERE p.report_id = r.id), '[]'::json),
+    'media_url', coalesce((SELECT p.url FROM reports_photo p WHERE p.report_id = r.id
+                           ORDER BY p.id LIMIT 1), nullif(r.media_url, '')),
     'created_at', r.created_at, 'updated_at', r.updated_at, 'version', r.version))::text
 """
 _PUBLIC_FEATURES_FROM = """
@@ -234,7 +242,7 @@ def public_timeline(report_id: int) -> list[dict]:
             "kind": row["kind"],
             "from_status": row["from_status"] or None,
             "to_status": row["to_status"] or None,
-            "text": row["public_text"],
+            "text": mask_identity_numbers(row["public_text"]),
             "by": row["actor_label"],
             "at": row["created_at"].isoformat(),
         }

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,7 +17,17 @@ from maps.geo import valid_lon_lat
 from maps.selectors import nearest_address
 from reports import events, selectors
 from reports.lifecycle import NEEDS_PUBLIC_TEXT, Status, can_transition
-from reports.models import DESCRIPTION_MAX_LENGTH, Municipality, Report, ReportEvent
+from reports.models import (
+    DESCRIPTION_MAX_LENGTH,
+    ApiClient,
+    Municipality,
+    Photo,
+    Report,
+    ReportEvent,
+)
+from reports.photos import process_photo
+from reports.privacy import mask_identity_numbers
+from reports.questions import validate_answers
 from reports.routing import route
 
 CITIZEN = "citizen"
@@ -65,6 +78,16 @@ def _clean_description(description: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class ClientInfo:
+    """Who files a report through an API: the API client and its own references."""
+
+    api_client: ApiClient | None = None
+    device_id: str = ""
+    account_id: str = ""
+    media_url: str = ""
+
+
 @transaction.atomic
 def report_create(
     *,
@@ -73,18 +96,28 @@ def report_create(
     description: str,
     address: str = "",
     reporter: Reporter | None = None,
+    answers: dict | None = None,
+    client: ClientInfo | None = None,
+    photos: list[bytes] | None = None,
     source: str = Report.Source.API,
     created_at=None,
 ) -> Report:
-    """Validate, route and store a new report with the first rows of its timeline.
+    """Validate, route and store a new report with the first rows of its timeline, its
+    answers and photos.
 
-    Raises OutsideServiceArea (naming the nearest served municipality), UnknownCategory or
-    InvalidInput; nothing is stored then.
+    Raises OutsideServiceArea (naming the nearest served municipality), UnknownCategory,
+    InvalidInput, PermissionDenied (an API client outside its municipality) or a photo
+    error; nothing is stored then.
     """
     _check_location(location)
     location = Point(location.x, location.y, srid=4326)
     text = _clean_description(description)
+    client = client or ClientInfo()
     municipality = municipality_serving(location)
+    if client.api_client and client.api_client.municipality_id not in (None, municipality.pk):
+        raise PermissionDenied(
+            f"This API key may only file reports in {client.api_client.municipality.name}."
+        )
     category = selectors.category_for_report(municipality, category_code)
     if category is None:
         raise UnknownCategory(
@@ -100,6 +133,17 @@ def report_create(
         covering_area_ids=area_ids,
         default_department=(default.id, default.name) if default else None,
     )
+    clean_answers, errors = validate_answers(category.questions.all(), answers or {})
+    reporter = reporter or Reporter()
+    if not category.anonymous_allowed and not (reporter.email or reporter.phone):
+        errors["reporter"] = [f"{category.name} needs an email address or a phone number, "
+                              "so that the municipality can reach you."]
+    if errors:
+        raise InvalidInput("Some fields are invalid.", errors)
+    processed = [process_photo(data, field=f"photos.{i}") for i, data in enumerate(photos or [])]
+    if len(processed) > settings.PHOTO_MAX_PER_REPORT:
+        raise InvalidInput("Too many photos.", {
+            "photos": [f"At most {settings.PHOTO_MAX_PER_REPORT} photos per report."]})
     if decision.department_id is None:
         raise UnknownCategory(
             f"{municipality.name} has no department for this category yet.",
@@ -109,7 +153,6 @@ def report_create(
     if not address:
         found = nearest_address(location, max_distance_m=settings.REPORT_ADDRESS_MAX_DISTANCE_M)
         address = found.address.label if found else ""
-    reporter = reporter or Reporter()
     now = created_at or timezone.now()
     report = Report.objects.create(
         municipality=municipality,
@@ -118,6 +161,8 @@ def report_create(
         location=location,
         address=address[:300],
         description=text,
+        public_description=mask_identity_numbers(text),
+        answers=clean_answers,
         status=Status.SUBMITTED,
         needs_triage=decision.needs_triage,
         routing_explanation=decision.explanation[:500],
@@ -125,9 +170,15 @@ def report_create(
         reporter_email=reporter.email.strip(),
         reporter_phone=reporter.phone.strip(),
         source=source,
+        api_client=client.api_client,
+        device_id=client.device_id[:100],
+        account_id=client.account_id[:100],
+        media_url=client.media_url[:500],
         created_at=now,
         updated_at=now,
     )
+    for photo in processed:
+        _store_photo(report, photo)
     ReportEvent.objects.bulk_create([
         ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, actor_label=CITIZEN,
                     to_status=Status.SUBMITTED, created_at=now),
@@ -193,6 +244,40 @@ def report_transition(
     )
     events.report_changed(events.UPDATED, report.pk)
     return report
+
+
+@transaction.atomic
+def photo_add(*, report_id: int, data: bytes) -> Photo:
+    """Validate, re-encode and store one more photo of a report; an event follows."""
+    report = Report.objects.select_for_update().get(pk=report_id)
+    if report.photos.count() >= settings.PHOTO_MAX_PER_REPORT:
+        raise InvalidInput("Too many photos.", {
+            "photo": [f"At most {settings.PHOTO_MAX_PER_REPORT} photos per report."]})
+    photo = _store_photo(report, process_photo(data))
+    report.version += 1
+    report.updated_at = timezone.now()
+    report.save(update_fields=["version", "updated_at"])
+    events.report_changed(events.UPDATED, report.pk)
+    return photo
+
+
+def _store_photo(report: Report, processed) -> Photo:
+    """Write both files through Django's storage (server-generated names) and record them.
+
+    Photos are validated and re-encoded before anything is written; only a database failure
+    after this point could leave the two files without a row.
+    """
+    image = default_storage.save(processed.name, ContentFile(processed.image))
+    thumbnail = default_storage.save(processed.thumbnail_name, ContentFile(processed.thumbnail))
+    return Photo.objects.create(
+        report=report, image=image, thumbnail=thumbnail, url=_absolute(default_storage.url(image)),
+        thumbnail_url=_absolute(default_storage.url(thumbnail)), width=processed.width,
+        height=processed.height, bytes=len(processed.image),
+    )
+
+
+def _absolute(url: str) -> str:
+    return url if url.startswith(("http://", "https://")) else f"{settings.SITE_URL}{url}"
 
 
 def _duplicate_target(report: Report, duplicate_of_id: int | None) -> Report:

@@ -1,0 +1,84 @@
+"""Photo intake: detect the real type from the content, refuse what is too big, re-encode
+(which drops every metadata block, EXIF GPS included) and make a thumbnail."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+from geoservice.errors import ApplicationError, InvalidInput, PayloadTooLarge
+
+register_heif_opener()  # iPhones send HEIC
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF"}
+
+
+class UnsupportedPhoto(ApplicationError):
+    status_code = 415
+    default_message = "Send a JPEG, PNG, WebP or HEIC photo."
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    image: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    name: str
+    thumbnail_name: str
+
+
+def _encode(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    # A fresh JPEG with no exif/icc/xmp arguments carries no metadata at all.
+    image.save(out, format="JPEG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+def process_photo(data: bytes, *, field: str = "photo") -> ProcessedPhoto:
+    """Validate and re-encode one uploaded photo. Raises a 4xx application error."""
+    if len(data) > settings.PHOTO_MAX_BYTES:
+        raise PayloadTooLarge(
+            f"A photo may be at most {settings.PHOTO_MAX_BYTES} bytes (got {len(data)}).",
+            {field: ["Photo too large."]},
+        )
+    if not data:
+        raise InvalidInput("The photo is empty.", {field: ["Empty file."]})
+    Image.MAX_IMAGE_PIXELS = settings.PHOTO_MAX_PIXELS
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            width, height = probe.size
+            if kind not in ACCEPTED_FORMATS:
+                raise UnsupportedPhoto(
+                    f"{kind or 'This file'} is not an accepted photo type.",
+                    {field: ["Send a JPEG, PNG, WebP or HEIC photo."]},
+                )
+            if width * height > settings.PHOTO_MAX_PIXELS:
+                raise PayloadTooLarge(
+                    f"The photo has {width} x {height} pixels; at most "
+                    f"{settings.PHOTO_MAX_PIXELS} are accepted.", {field: ["Too many pixels."]},
+                )
+            probe.load()
+            image = ImageOps.exif_transpose(probe)  # keep the orientation, lose the EXIF
+            image = image.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PayloadTooLarge("The photo decompresses to too many pixels.",
+                              {field: ["Too many pixels."]}) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UnsupportedPhoto("The file is not a readable photo.",
+                               {field: ["Not a readable JPEG, PNG, WebP or HEIC photo."]}) from None
+    image.thumbnail((settings.PHOTO_MAX_SIDE, settings.PHOTO_MAX_SIDE))
+    thumbnail = image.copy()
+    thumbnail.thumbnail((settings.PHOTO_THUMBNAIL_SIDE, settings.PHOTO_THUMBNAIL_SIDE))
+    stem = uuid.uuid4().hex
+    return ProcessedPhoto(
+        image=_encode(image), thumbnail=_encode(thumbnail), width=image.width,
+        height=image.height, name=f"photos/{stem[:2]}/{stem}.jpg",
+        thumbnail_name=f"photos/{stem[:2]}/{stem}.thumb.jpg",
+    )

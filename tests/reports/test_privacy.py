@@ -1,0 +1,57 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reports.privacy import is_cpr, is_personnummer, mask_identity_numbers
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Mit CPR er 010190-1234, ring", "Mit CPR er ******-****, ring"),
+    ("cpr 0101901234.", "cpr **********."),
+    ("290200-1234", "******-****"),          # 29 Feb 2000 exists
+    ("Personnummer 811218-9876 tack", "Personnummer ******-**** tack"),
+    ("19811218-9876", "********-****"),
+    ("198112189876", "************"),
+    ("811218+9876", "******+****"),          # over 100 years old
+    ("8112189876", "**********"),
+    ("701063-2391", "******-****"),          # samordningsnummer (day 63 = 3rd)
+])
+def test_numbers_are_masked(text, expected):
+    assert mask_identity_numbers(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Ring 20 11 22 33 eller +45 20112233",
+    "Mobil 070-123 45 67",
+    "+46701234567",
+    "320190-1234",            # 32 January
+    "011390-1234",            # month 13
+    "300290-1234",            # 30 February
+    "811218-9875",            # Swedish shape, Luhn fails, and 81 is no day
+    "ordre 12345678901234",   # longer run of digits
+    "kode 010190-12345",      # glued to another digit
+    "postnummer 2750 og husnr 12",
+    "",
+])
+def test_other_numbers_are_left_alone(text):
+    assert mask_identity_numbers(text) == text
+
+
+def test_many_numbers_in_one_text_and_originals_untouched():
+    original = "A: 010190-1234, B: 811218-9876, tlf 20112233"
+    masked = mask_identity_numbers(original)
+    assert masked == "A: ******-****, B: ******-****, tlf 20112233"
+    assert original.startswith("A: 010190")
+
+
+def test_the_checks_themselves():
+    assert is_cpr("311299-0001") and not is_cpr("311199-0001")  # 31 Nov does not exist
+    assert is_personnummer("811218-9876") and not is_personnummer("811218-9877")
+    assert not is_personnummer("21811218-9876")  # century 21
+
+
+@given(st.text(alphabet="0123456789 -+abc", max_size=60))
+def test_masking_keeps_length_and_is_idempotent(text):
+    masked = mask_identity_numbers(text)
+    assert len(masked) == len(text)
+    assert mask_identity_numbers(masked) == masked
