@@ -16,7 +16,7 @@ class ApiBodySizeLimitMiddleware:
     spooled the body, so the header is reliable).
     """
 
-    prefixes = ("/api/",)
+    prefixes = ("/api/", "/open311/")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -27,7 +27,8 @@ class ApiBodySizeLimitMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            limit = settings.API_MAX_BODY_BYTES
+            multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
+            limit = settings.API_MAX_UPLOAD_BYTES if multipart else settings.API_MAX_BODY_BYTES
             if length > limit:
                 body = {
                     "message": f"The request body is {length} bytes; the limit is {limit}.",

@@ -103,6 +103,7 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 # Largest request body the JSON API accepts; larger bodies get 413 before they are parsed.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+# Non-file form fields; file parts are limited by API_MAX_UPLOAD_BYTES and PHOTO_MAX_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 # How many features one page of /api/v1/reports/ may hold, and the default page size.

@@ -67,7 +67,7 @@ class LiveHub:
                     del self.members[group]
                     self.joined_at.pop(group, None)
                     await self.layer.group_discard(group, self.channel)
-            if self.members and self.pump is None:
+            if self.members and (self.pump is None or self.pump.done()):
                 self.pump = asyncio.ensure_future(self._pump())
             elif not self.members and self.pump is not None:
                 self.pump.cancel()
@@ -77,7 +77,16 @@ class LiveHub:
         refresh = asyncio.ensure_future(self._refresh())
         try:
             while True:
-                message = await self.layer.receive(self.channel)
+                try:
+                    message = await self.layer.receive(self.channel)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # Redis hiccups (a read timing out while the loop was busy accepting
+                    # thousands of sockets) must not end live updates for this process.
+                    log.warning("live hub: receiving failed; retrying", exc_info=True)
+                    await asyncio.sleep(0.2)
+                    continue
                 group, event = message.get("group"), message.get("event")
                 subscribers = list(self.members.get(group, ()))
                 if not subscribers or event is None:

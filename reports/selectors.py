@@ -74,6 +74,7 @@ def categories_for_municipality(municipality: Municipality) -> QuerySet[Category
     return (
         Category.objects.filter(municipality=municipality, active=True)
         .select_related("kle", "municipality")
+        .prefetch_related("questions")
         .order_by("group", "name")
     )
 

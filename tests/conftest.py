@@ -49,3 +49,13 @@ def pytest_collection_modifyitems(items):
                                 (len(marker.args) > 0 and marker.args[0])))
 
     items.sort(key=commits)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(settings):
+    """Rate-limit counters live in the cache; every test starts with none, and anonymous
+    posting is not limited unless a test says so."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.ANONYMOUS_POSTS_PER_MINUTE = 100_000

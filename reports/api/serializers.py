@@ -20,7 +20,7 @@ from reports.api.fields import (
     parse_float,
 )
 from reports.lifecycle import Status
-from reports.models import DESCRIPTION_MAX_LENGTH, Category, Municipality
+from reports.models import DESCRIPTION_MAX_LENGTH, Category, CategoryQuestion, Municipality
 
 MAX_RADIUS_M = 50_000
 PHONE = re.compile(r"[0-9 +()\-]{0,40}")
@@ -61,6 +61,7 @@ class ReportCreateInput(NoUnknownFields, serializers.Serializer):
     description = StrictCharField(max_length=DESCRIPTION_MAX_LENGTH)
     address = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
     reporter = ReporterInput(required=False)
+    answers = serializers.DictField(required=False, default=dict)
 
 
 class ReportListQuery(serializers.Serializer):
@@ -110,14 +111,21 @@ class PointQuery(serializers.Serializer):
         return attrs
 
 
+class QuestionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = CategoryQuestion
+        fields = ["code", "question", "description", "datatype", "required", "order", "values"]
+
+
 class CategoryOutput(serializers.ModelSerializer):
     municipality = serializers.CharField(source="municipality.code")
     kle = serializers.SerializerMethodField()
+    questions = QuestionOutput(many=True)
 
     class Meta:
         model = Category
         fields = ["code", "name", "description", "group", "kle", "anonymous_allowed",
-                  "municipality"]
+                  "municipality", "questions"]
 
     def get_kle(self, category: Category) -> dict:
         return {"number": category.kle.number, "title": category.kle.title}

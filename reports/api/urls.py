@@ -5,6 +5,7 @@ from reports.api import views
 urlpatterns = [
     path("reports/", views.ReportListCreate.as_view(), name="api-reports"),
     path("reports/<int:report_id>/", views.ReportDetail.as_view(), name="api-report"),
+    path("reports/<int:report_id>/photos/", views.ReportPhotos.as_view(), name="api-photos"),
     path("categories/", views.CategoryList.as_view(), name="api-categories"),
     path("municipalities/", views.MunicipalityList.as_view(), name="api-municipalities"),
     path("areas/", views.AreaList.as_view(), name="api-areas"),

@@ -11,12 +11,14 @@ from django.db import connection
 from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geoservice.errors import NotFound
+from geoservice.errors import ApplicationError, NotFound, PayloadTooLarge, error_body
 from maps.selectors import addresses_search, nearest_address
 from reports import selectors, services
+from reports.api import access
 from reports.api.serializers import (
     AddressQuery,
     AreaOutput,
@@ -27,6 +29,7 @@ from reports.api.serializers import (
     ReportCreateInput,
     ReportListQuery,
 )
+from reports.idempotency import IdempotencyProblem, run_idempotent
 from reports.models import Municipality, Report
 
 GEOJSON = "application/geo+json"
@@ -60,8 +63,54 @@ def _feature_response(feature_json: str, *, extra: str = "", status_code: int = 
     return HttpResponse(body, status=status_code, content_type=GEOJSON)
 
 
-class ReportListCreate(APIView):
-    """GET: public reports as a FeatureCollection; POST: file a new report."""
+class ApiView(APIView):
+    """Every REST view: optional API key (`Authorization: Api-Key …`), rate limits, and
+    Idempotency-Key handling for POSTs (reports.idempotency)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            client = access.api_client_from_header(request)
+            access.check_rate(request, client, posting=request.method == "POST")
+        except access.RateLimited as exc:
+            response = _error_response(exc.message, exc.status_code)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        except ApplicationError as exc:
+            return _error_response(exc.message, exc.status_code, exc.errors)
+        request.api_client = client
+        if request.method != "POST":
+            return super().dispatch(request, *args, **kwargs)
+        try:
+            return run_idempotent(request, access.idempotency_scope(request, client),
+                                  lambda: super(ApiView, self).dispatch(request, *args, **kwargs))
+        except IdempotencyProblem as exc:
+            response = _error_response(exc.message, exc.status)
+            if exc.status == 409:
+                response["Retry-After"] = "1"
+            return response
+
+
+def _error_response(message: str, status_code: int, errors: dict | None = None) -> HttpResponse:
+    return HttpResponse(json.dumps(error_body(message, errors)), status=status_code,
+                        content_type="application/json")
+
+
+def _read_photos(files, field: str) -> list[bytes]:
+    photos = []
+    for index, upload in enumerate(files):
+        if upload.size > settings.PHOTO_MAX_BYTES:
+            raise PayloadTooLarge(
+                f"A photo may be at most {settings.PHOTO_MAX_BYTES} bytes.",
+                {f"{field}.{index}": [f"{upload.size} bytes is too large."]})
+        photos.append(upload.read())
+    return photos
+
+
+class ReportListCreate(ApiView):
+    """GET: public reports as a FeatureCollection; POST: file a new report (JSON, or
+    multipart with the JSON document in the `report` field and `photo` files)."""
+
+    parser_classes = [JSONParser, MultiPartParser]
 
     def get(self, request):
         params = _query(ReportListQuery, request)
@@ -93,23 +142,68 @@ class ReportListCreate(APIView):
         return HttpResponse(body, content_type=GEOJSON)
 
     def post(self, request):
-        serializer = ReportCreateInput(data=request.data)
+        photos: list[bytes] = []
+        payload = request.data
+        if request.content_type.startswith("multipart/form-data"):
+            try:
+                payload = json.loads(request.data.get("report", ""))
+            except ValueError:
+                raise ValidationError(
+                    {"report": ["Put the report as a JSON document in the `report` field."]}
+                ) from None
+            photos = _read_photos(request.FILES.getlist("photo"), "photo")
+        serializer = ReportCreateInput(data=payload)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         reporter = data.get("reporter") or {}
+        client = request.api_client
         report = services.report_create(
             location=data["location"],
             category_code=data["category"],
             description=data["description"],
             address=data.get("address", ""),
             reporter=services.Reporter(**reporter),
-            source=Report.Source.API,
+            answers=data.get("answers") or {},
+            photos=photos,
+            client=services.ClientInfo(api_client=client),
+            source=Report.Source.API if client else Report.Source.WEB,
         )
+        token = json.dumps(access.photo_token(report.id))
         response = _feature_response(
-            selectors.public_feature(report.id), status_code=status.HTTP_201_CREATED
+            selectors.public_feature(report.id), extra=f'"photo_upload_token":{token}',
+            status_code=status.HTTP_201_CREATED,
         )
         response["Location"] = request.build_absolute_uri(f"/api/v1/reports/{report.id}/")
         return response
+
+
+class ReportPhotos(ApiView):
+    """POST one photo (multipart field `photo`) to a report: with the `photo_upload_token`
+    its creation returned (header `X-Photo-Token`, for an hour), or with an API key whose
+    scope covers the report."""
+
+    parser_classes = [MultiPartParser]
+
+    def post(self, request, report_id: int):
+        report = Report.objects.filter(pk=report_id).only("id", "municipality_id").first()
+        if report is None:
+            raise NotFound(f"No report {report_id}.")
+        client = request.api_client
+        token = request.headers.get("X-Photo-Token", "")
+        allowed = access.photo_token_valid(token, report.id) if token else (
+            client is not None and client.municipality_id in (None, report.municipality_id))
+        if not allowed:
+            raise access.InvalidApiKey(
+                "Send the photo_upload_token of the report's creation as X-Photo-Token, "
+                "or an API key for this municipality.")
+        uploads = request.FILES.getlist("photo")
+        if len(uploads) != 1:
+            raise ValidationError({"photo": ["Send exactly one file in the `photo` field."]})
+        photo = services.photo_add(report_id=report.id,
+                                   data=_read_photos(uploads, "photo")[0])
+        return Response({"url": photo.url, "thumbnail_url": photo.thumbnail_url,
+                         "width": photo.width, "height": photo.height},
+                        status=status.HTTP_201_CREATED)
 
 
 class ReportDetail(APIView):
