@@ -1,7 +1,12 @@
+from django.contrib import messages
 from django.contrib.gis import admin
 
+from reports.api_keys import api_key_issue, api_key_revoke
 from reports.models import (
+    ApiClient,
+    ApiKey,
     Category,
+    CategoryQuestion,
     Department,
     KleSubject,
     Municipality,
@@ -33,12 +38,55 @@ class KleSubjectAdmin(admin.ModelAdmin):
     raw_id_fields = ["parent"]
 
 
+class CategoryQuestionInline(admin.TabularInline):
+    model = CategoryQuestion
+    extra = 0
+    fields = ["order", "code", "question", "datatype", "required", "values", "description"]
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "municipality", "kle", "group", "active", "anonymous_allowed"]
     list_filter = ["municipality", "active", "group"]
     search_fields = ["name", "code", "kle__number"]
     autocomplete_fields = ["kle"]
+    inlines = [CategoryQuestionInline]
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    extra = 0
+    can_delete = False
+    fields = ["prefix", "label", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Keys are issued with the action below; the full key is shown once, then only its
+    hash is kept."""
+
+    list_display = ["name", "municipality", "active", "rate_limit_per_minute", "created_at"]
+    list_filter = ["active", "municipality"]
+    inlines = [ApiKeyInline]
+    actions = ["issue_key", "revoke_keys"]
+
+    @admin.action(description="Issue a new API key (shown once)")
+    def issue_key(self, request, queryset):
+        for client in queryset:
+            key = api_key_issue(client=client, label=f"issued by {request.user}")
+            self.message_user(request, f"New key for {client.name} (copy it now, it is not "
+                                       f"shown again): {key}", messages.WARNING)
+
+    @admin.action(description="Revoke every key of the selected clients")
+    def revoke_keys(self, request, queryset):
+        keys = ApiKey.objects.filter(client__in=queryset, revoked_at__isnull=True)
+        for key in keys:
+            api_key_revoke(key=key)
+        self.message_user(request, f"{len(keys)} keys revoked.")
 
 
 @admin.register(RoutingRule)

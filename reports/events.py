@@ -14,6 +14,7 @@ Groups:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from functools import partial
@@ -110,8 +111,10 @@ def broadcast(kind: str, report_id: int, previous_department_id: int | None = No
 
 
 async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
-    for group, payload in sends:
-        await layer.group_send(group, {"type": MESSAGE_TYPE, "group": group, "event": payload})
+    await asyncio.gather(*(
+        layer.group_send(group, {"type": MESSAGE_TYPE, "group": group, "event": payload})
+        for group, payload in sends
+    ))
 
 
 def report_changed(kind: str, report_id: int, *, previous_department_id: int | None = None

@@ -59,3 +59,13 @@ def fresh_rate_limits(settings):
 
     cache.clear()
     settings.ANONYMOUS_POSTS_PER_MINUTE = 100_000
+
+
+@pytest.fixture
+def committed_reference_data(transactional_db):
+    """For tests that commit: the reference data, reloaded if an earlier committing test's
+    teardown emptied the tables."""
+    from reports.models import KleSubject
+
+    if not KleSubject.objects.exists() or not Area.objects.exists():
+        load_reference_data()

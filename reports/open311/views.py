@@ -60,13 +60,22 @@ def endpoint(view: Callable) -> Callable:
         except PermissionDenied as exc:
             return render_errors(fmt, 403, [str(exc) or "Not allowed."])
         except ApplicationError as exc:
-            descriptions = [f"{field}: {message}" for field, messages in exc.errors.items()
+            descriptions = [f"{_open311_field(field)}: {message}"
+                            for field, messages in exc.errors.items()
                             for message in messages] or [exc.message]
             if exc.errors.get("location"):
                 descriptions = [exc.message]
             return render_errors(fmt, exc.status_code, descriptions)
 
     return wrapped
+
+
+def _open311_field(field: str) -> str:
+    """Our field names in the names an Open311 client sent."""
+    if field.startswith("answers."):
+        return f"attribute[{field.removeprefix('answers.')}]"
+    return {"location": "lat/long", "category": "service_code", "photos": "media"}.get(
+        field.split(".")[0], field)
 
 
 def _methods(request: HttpRequest, *allowed: str) -> None:

@@ -32,7 +32,8 @@ services.report_transition(report_id={report_id}, to_status="in_progress")
 """
 
 
-def test_change_in_one_process_reaches_a_socket_on_a_daphne_process(tmp_path):
+def test_change_in_one_process_reaches_a_socket_on_a_daphne_process(tmp_path,
+                                                                  committed_reference_data):
     municipality = served_municipality("0151")
     CategoryFactory(municipality=municipality)
     RoutingRuleFactory(municipality=municipality, kle_prefix="05",
