@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -7,3 +9,8 @@ urlpatterns = [
     path("open311/v2/", include("reports.open311.urls")),
     path("", include("frontend.urls")),
 ]
+
+if settings.SERVE_MEDIA:
+    # Uploaded photos from MEDIA_ROOT; in production a web server or S3 serves them.
+    urlpatterns.insert(0, re_path(r"^media/(?P<path>.*)$", serve,
+                                  {"document_root": settings.MEDIA_ROOT}))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_M / 180
@@ -55,3 +55,12 @@ def haversine_m(a: Point, b: Point) -> float:
         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def simplified(geom: MultiPolygon, tolerance: float) -> MultiPolygon:
+    """A MultiPolygon simplified by `tolerance` degrees, keeping its topology and type (a
+    large tolerance can turn a MultiPolygon into a Polygon; it is wrapped again)."""
+    result = geom.simplify(tolerance, preserve_topology=True)
+    if isinstance(result, Polygon):
+        result = MultiPolygon(result, srid=geom.srid)
+    return result if isinstance(result, MultiPolygon) and not result.empty else geom

@@ -7,6 +7,8 @@ import math
 
 from django.contrib.gis.geos import Point
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from maps.geo import valid_lon_lat
@@ -31,6 +33,13 @@ def checked_point(lon: float, lat: float) -> Point:
     return Point(lon, lat, srid=4326)
 
 
+@extend_schema_field({
+    "type": "object", "required": ["type", "coordinates"],
+    "properties": {"type": {"type": "string", "enum": ["Point"]},
+                   "coordinates": {"type": "array", "items": {"type": "number"},
+                                   "minItems": 2, "maxItems": 2}},
+    "example": {"type": "Point", "coordinates": [12.3633, 55.73]},
+})
 class GeoJSONPointField(serializers.Field):
     """A GeoJSON Point ({"type": "Point", "coordinates": [lon, lat]}) in WGS84."""
 
@@ -93,6 +102,7 @@ class CommaListField(serializers.CharField):
                 if item.strip()]
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class AwareDateTimeField(serializers.Field):
     """ISO 8601 date-time; a value without an offset is taken as UTC."""
 

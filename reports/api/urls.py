@@ -1,4 +1,6 @@
 from django.urls import path
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reports.api import views
 
@@ -12,5 +14,7 @@ urlpatterns = [
     path("addresses/", views.AddressSearch.as_view(), name="api-addresses"),
     path("addresses/nearest/", views.AddressNearest.as_view(), name="api-address-nearest"),
     path("health", views.Health.as_view(), name="api-health"),
-    path("health/", views.Health.as_view()),
+    path("health/", extend_schema_view(get=extend_schema(exclude=True))(views.Health).as_view()),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -16,9 +16,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geoservice.errors import ApplicationError, NotFound, PayloadTooLarge, error_body
+from maps.geo import simplified
 from maps.selectors import addresses_search, nearest_address
 from reports import selectors, services
-from reports.api import access
+from reports.api import access, schema
 from reports.api.serializers import (
     AddressQuery,
     AreaOutput,
@@ -112,6 +113,7 @@ class ReportListCreate(ApiView):
 
     parser_classes = [JSONParser, MultiPartParser]
 
+    @schema.report_list
     def get(self, request):
         params = _query(ReportListQuery, request)
         limit = min(params.get("limit", settings.API_PAGE_SIZE), settings.API_MAX_PAGE_SIZE)
@@ -141,6 +143,7 @@ class ReportListCreate(ApiView):
         )
         return HttpResponse(body, content_type=GEOJSON)
 
+    @schema.report_create
     def post(self, request):
         photos: list[bytes] = []
         payload = request.data
@@ -184,6 +187,7 @@ class ReportPhotos(ApiView):
 
     parser_classes = [MultiPartParser]
 
+    @schema.report_photos
     def post(self, request, report_id: int):
         report = Report.objects.filter(pk=report_id).only("id", "municipality_id").first()
         if report is None:
@@ -207,6 +211,7 @@ class ReportPhotos(ApiView):
 
 
 class ReportDetail(APIView):
+    @schema.report_detail
     def get(self, request, report_id: int):
         feature = selectors.public_feature(report_id)
         if feature is None:
@@ -218,6 +223,7 @@ class ReportDetail(APIView):
 class CategoryList(APIView):
     """Categories open at a point (`lon`, `lat`) or in a municipality (`municipality`)."""
 
+    @schema.categories
     def get(self, request):
         if "municipality" in request.query_params and "lon" not in request.query_params:
             code = request.query_params["municipality"]
@@ -235,12 +241,14 @@ class CategoryList(APIView):
 
 
 class MunicipalityList(APIView):
+    @schema.municipalities
     def get(self, request):
         municipalities = Municipality.objects.filter(active=True).select_related("area")
         return Response(MunicipalityOutput(municipalities, many=True).data)
 
 
 class AreaList(APIView):
+    @schema.areas
     def get(self, request):
         params = _query(AreaQuery, request)
         areas = list(selectors.areas_listed(
@@ -249,12 +257,13 @@ class AreaList(APIView):
         tolerance = params.get("simplify")
         if tolerance:
             for area in areas:
-                area.geom = area.geom.simplify(tolerance, preserve_topology=True)
+                area.geom = simplified(area.geom, tolerance)
         data = AreaOutput(areas, many=True).data
         return Response(data, content_type=GEOJSON)
 
 
 class AddressSearch(APIView):
+    @schema.address_search
     def get(self, request):
         params = _query(AddressQuery, request)
         addresses = addresses_search(params["q"], limit=params["limit"])
@@ -262,6 +271,7 @@ class AddressSearch(APIView):
 
 
 class AddressNearest(APIView):
+    @schema.address_nearest
     def get(self, request):
         point = _query(PointQuery, request)["point"]
         found = nearest_address(point)
@@ -286,6 +296,7 @@ def _address_json(address) -> dict:
 class Health(APIView):
     """Database and PostGIS reachable, with versions; 503 when they are not."""
 
+    @schema.health
     def get(self, request):
         try:
             with connection.cursor() as cursor:

@@ -91,3 +91,10 @@ def test_landing_page_lists_served_municipalities(client, world):
     response = client.get("/")
     assert response.status_code == 200
     assert world["ballerup"].name in response.content.decode()
+
+
+def test_coarse_simplify_keeps_multipolygons(api, world):
+    # Found by schemathesis: a large tolerance turned a MultiPolygon into a Polygon (a 500).
+    response = api.get("/api/v1/areas/", {"kind": "municipality", "simplify": "0.1"})
+    assert response.status_code == 200
+    assert {f["geometry"]["type"] for f in response.json()["features"]} == {"MultiPolygon"}
