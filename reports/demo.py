@@ -28,6 +28,7 @@ from reports.kle import import_kle
 from reports.lifecycle import Status
 from reports.models import (
     Category,
+    CategoryQuestion,
     Department,
     KleSubject,
     Municipality,
@@ -79,6 +80,17 @@ CATEGORIES = [
     CategorySpec("public-toilet", "Offentligt toilet", "06.20.00", "Øvrigt",
                  "Lukkede, beskidte eller ødelagte offentlige toiletter."),
 ]
+
+# Per-category questions: (code, question, datatype, required, list values).
+QUESTIONS = {
+    "pothole": [("size", "Hvor stort er hullet?", "singlevaluelist", False,
+                 [{"key": "small", "name": "Mindre end en tallerken"},
+                  {"key": "large", "name": "Større end en tallerken"}]),
+                ("bike_lane", "Er det på cykelstien?", "singlevaluelist", False,
+                 [{"key": "yes", "name": "Ja"}, {"key": "no", "name": "Nej"}])],
+    "street-light": [("pole_number", "Nummer på lygtepælen (hvis du kan se det)", "string",
+                      False, [])],
+}
 
 DESCRIPTIONS = {
     "pothole": ["Dybt hul i asfalten, cyklister må svinge ud i vejen.",
@@ -178,6 +190,14 @@ def _setup_municipality(spec: dict, categories: dict[str, KleSubject]) -> Munici
                       "description": cat.description,
                       "anonymous_allowed": cat.anonymous_allowed, "active": True},
         )
+    for code, questions in QUESTIONS.items():
+        category = Category.objects.get(municipality=municipality, code=code)
+        for order, (qcode, text, datatype, required, values) in enumerate(questions, start=1):
+            CategoryQuestion.objects.update_or_create(
+                category=category, code=qcode,
+                defaults={"question": text, "datatype": datatype, "required": required,
+                          "order": order, "values": values},
+            )
     for prefix, district, department in spec["rules"]:
         area = (Area.objects.get(kind=Area.Kind.DISTRICT, parent=municipality.area, code=district)
                 if district else None)

@@ -246,7 +246,7 @@ def _request_json(report: Report, *, extensions: bool) -> dict:
             "answers": [{"code": code, "value": ",".join(map(str, value))
                          if isinstance(value, list) else value}
                         for code, value in report.answers.items()],
-            "notes": [{"datetime": note["at"], "kind": note["kind"],
+            "notes": [{"datetime": iso(parse_datetime(note["at"])), "kind": note["kind"],
                        "status": note["to_status"], "text": note["text"]}
                       for note in selectors.public_timeline(report.pk)],
             "photos": [{"url": p.url, "thumbnail_url": p.thumbnail_url} for p in photos],
