@@ -1,5 +1,6 @@
 """GET /api/v1/reports/?bbox=… against the floor: the same filter as one SQL statement that
-builds the whole FeatureCollection in PostGIS (json_agg / ST_AsGeoJSON), run via psycopg.
+builds the whole FeatureCollection in PostGIS (ST_AsGeoJSON, json_build_object, aggregated
+into one text), run via psycopg.
 
     .venv/bin/python benchmarks/bbox.py [--reports 1000000] [--repeats 30]
 
@@ -23,40 +24,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import EXTENT, ROOT, psycopg_connect, seed_reports, setup_django  # noqa: E402
 
-# The floor: same filter, same ordering and limit, same properties, JSON built by PostGIS.
-FLOOR_SQL = """
-SELECT json_build_object('type', 'FeatureCollection', 'features',
-         coalesce(json_agg(f.feature), '[]'::json))::text
-FROM (
-  SELECT json_build_object(
-    'type', 'Feature', 'id', r.id,
-    'geometry', ST_AsGeoJSON(r.location, 7)::json,
-    'properties', json_build_object(
-      'status', r.status,
-      'category', json_build_object('code', c.code, 'name', c.name),
-      'kle', k.number,
-      'department', json_build_object('id', r.department_id, 'name', d.name),
-      'municipality', json_build_object('code', m.code, 'name', m.name),
-      'description', r.public_description, 'address', r.address,
-      'duplicate_of', r.duplicate_of_id,
-      'photos', coalesce((SELECT json_agg(json_build_object('url', p.url,
-                                                            'thumbnail_url', p.thumbnail_url)
-                                          ORDER BY p.id)
-                          FROM reports_photo p WHERE p.report_id = r.id), '[]'::json),
-      'media_url', coalesce((SELECT p.url FROM reports_photo p WHERE p.report_id = r.id
-                             ORDER BY p.id LIMIT 1), nullif(r.media_url, '')),
-      'created_at', r.created_at, 'updated_at', r.updated_at, 'version', r.version)) AS feature
-  FROM reports_report r
-  JOIN reports_category c ON c.id = r.category_id
-  JOIN reports_klesubject k ON k.id = c.kle_id
-  JOIN reports_department d ON d.id = r.department_id
-  JOIN reports_municipality m ON m.id = r.municipality_id
-  WHERE r.location && ST_MakeEnvelope(%s, %s, %s, %s, 4326)
-    AND ST_Intersects(r.location, ST_MakeEnvelope(%s, %s, %s, %s, 4326))
-  ORDER BY r.id DESC
-  LIMIT %s
-) f
-"""
+
+# The floor: the same filter, ordering and limit, and the same per-feature SQL the endpoint
+# uses (reports.selectors), aggregated into one FeatureCollection text by PostGIS and run
+# directly through psycopg: what the endpoint costs beyond it is Django, DRF and HTTP.
+def floor_sql() -> str:
+    from reports.selectors import _PUBLIC_FEATURE_SQL, _PUBLIC_FEATURES_FROM
+
+    return f"""
+    SELECT '{{"type":"FeatureCollection","features":['
+           || coalesce(string_agg(f.feature, ',' ORDER BY f.id DESC), '') || ']}}'
+    FROM (
+      SELECT r.id, {_PUBLIC_FEATURE_SQL} AS feature
+      {_PUBLIC_FEATURES_FROM}
+      WHERE r.location && ST_MakeEnvelope(%s, %s, %s, %s, 4326)
+        AND ST_Intersects(r.location, ST_MakeEnvelope(%s, %s, %s, %s, 4326))
+      ORDER BY r.id DESC
+      LIMIT %s
+    ) f
+    """
+
 
 
 def bbox_side_for(count: int, total: int) -> float:
@@ -113,6 +100,7 @@ def main() -> None:
 
     client = Client(HTTP_HOST="127.0.0.1")
     floor = psycopg_connect()
+    floor_statement = floor_sql()
     daphne, port = start_daphne(url)
     rng = random.Random(7)
     try:
@@ -124,12 +112,12 @@ def main() -> None:
             limit = 1000
             floor_t, http_t, proc_t, counts = [], [], [], []
             for box in boxes:  # warm the cache for every box first: all three read from RAM
-                floor.execute(FLOOR_SQL, [*box, *box, limit]).fetchone()
+                floor.execute(floor_statement, [*box, *box, limit]).fetchone()
             for box in boxes:
                 bbox = ",".join(map(str, box))
                 path = f"/api/v1/reports/?bbox={bbox}&limit={limit}"
                 start = time.perf_counter()
-                floor.execute(FLOOR_SQL, [*box, *box, limit]).fetchone()
+                floor.execute(floor_statement, [*box, *box, limit]).fetchone()
                 floor_t.append(time.perf_counter() - start)
 
                 start = time.perf_counter()

@@ -123,8 +123,7 @@ def _service(category: Category) -> dict:
         "service_code": category.code,
         "service_name": category.name,
         "description": category.description,
-        "metadata": category.questions.exists() if not hasattr(
-            category, "_prefetched_objects_cache") else bool(category.questions.all()),
+        "metadata": bool(category.questions.all()),  # prefetched by the selector
         "type": "realtime",
         "keywords": category.kle.title,
         "group": category.group,
