@@ -98,3 +98,20 @@ def test_coarse_simplify_keeps_multipolygons(api, world):
     response = api.get("/api/v1/areas/", {"kind": "municipality", "simplify": "0.1"})
     assert response.status_code == 200
     assert {f["geometry"]["type"] for f in response.json()["features"]} == {"MultiPolygon"}
+
+
+def test_openapi_schema_and_offline_docs_page(client, db):
+    schema = client.get("/api/v1/schema/?format=json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"/api/v1/reports/", "/api/v1/reports/{report_id}/", "/api/v1/categories/"} <= set(
+        paths)
+    assert "post" in paths["/api/v1/reports/"]
+    page = client.get("/api/v1/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
