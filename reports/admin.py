@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.contrib.gis import admin
 
+from geoservice.errors import ApplicationError
+from reports import services
 from reports.api_keys import api_key_issue, api_key_revoke
 from reports.models import (
     ApiClient,
@@ -109,14 +111,41 @@ class ReportEventInline(admin.TabularInline):
         return False
 
 
+def _transition_action(status: str, label: str, public_text: str):
+    def action(modeladmin, request, queryset):
+        done, refused = 0, []
+        for report in queryset:
+            try:
+                services.report_transition(
+                    report_id=report.pk, to_status=status, actor=request.user,
+                    public_text=public_text)
+                done += 1
+            except ApplicationError as exc:
+                refused.append(f"#{report.pk}: {exc.message}")
+        modeladmin.message_user(request, f"{done} reports are now {status}.")
+        if refused:
+            modeladmin.message_user(request, "Not changed: " + "; ".join(refused),
+                                    messages.WARNING)
+
+    action.__name__ = f"mark_{status}"
+    return admin.action(description=label)(action)
+
+
 @admin.register(Report)
 class ReportAdmin(admin.GISModelAdmin):
-    """Read-only here: reports change through the services (staff dashboard, APIs)."""
+    """Fields are read-only here; status changes go through the lifecycle service (the
+    actions below, until the staff dashboard takes over), so each one is on the timeline."""
 
     list_display = ["id", "status", "category", "department", "municipality", "created_at"]
     list_filter = ["status", "municipality", "department"]
     search_fields = ["description", "address"]
     inlines = [ReportEventInline]
+    actions = [
+        _transition_action("acknowledged", "Acknowledge",
+                           "Tak for din henvendelse. Vi har modtaget den."),
+        _transition_action("in_progress", "Start work", "Vi er i gang med opgaven."),
+        _transition_action("resolved", "Resolve", "Opgaven er løst. Tak for hjælpen."),
+    ]
 
     def has_change_permission(self, request, obj=None):
         return False
