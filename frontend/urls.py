@@ -4,4 +4,6 @@ from frontend import views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
+    path("reports/<int:report_id>", views.report_page, name="report-page"),
+    path("reports/<int:report_id>/", views.report_page),
 ]

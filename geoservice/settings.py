@@ -220,3 +220,29 @@ if env_str("STORAGE_S3_BUCKET"):
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+# Mail (Django 6.1 MAILERS). Development writes each mail to a file in var/mail; set
+# EMAIL_HOST to send through SMTP.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "OS2geo <noreply@os2geo.example.dk>")
+if env_str("EMAIL_HOST"):
+    MAILERS = {"default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env_str("EMAIL_HOST"), "port": env_int("EMAIL_PORT", 587),
+            "username": env_str("EMAIL_HOST_USER"), "password": env_str("EMAIL_HOST_PASSWORD"),
+            "use_tls": env_bool("EMAIL_USE_TLS", True), "timeout": env_int("EMAIL_TIMEOUT", 20),
+        },
+    }}
+else:
+    MAILERS = {"default": {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))},
+    }}
+# Notification delivery: attempts before giving up, first retry delay (doubling each time,
+# at most NOTIFY_MAX_BACKOFF_SECONDS), webhook timeout, and how long a claimed row stays
+# leased to one worker.
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8)
+NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 30)
+NOTIFY_MAX_BACKOFF_SECONDS = env_int("NOTIFY_MAX_BACKOFF_SECONDS", 3600)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 300)

@@ -12,11 +12,14 @@ from reports.models import (
     Department,
     KleSubject,
     Municipality,
+    Notification,
     Report,
     ReportEvent,
     RoutingRule,
     StaffMembership,
+    Webhook,
 )
+from reports.notify_worker import notification_retry
 
 
 @admin.register(Municipality)
@@ -159,3 +162,33 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "municipality", "department"]
     list_filter = ["role", "municipality"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ["url", "municipality", "department", "active"]
+    list_filter = ["municipality", "active"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The delivery log: every mail and webhook call with its state, attempts, last error
+    and response code. Failed ones can be retried at once."""
+
+    list_display = ["id", "channel", "event", "recipient", "state", "attempts",
+                    "last_response_code", "next_attempt_at", "sent_at"]
+    list_filter = ["state", "channel", "event"]
+    search_fields = ["recipient", "last_error"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Retry now (with a fresh set of attempts)")
+    def retry_now(self, request, queryset):
+        count = notification_retry(notification_ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(request, f"{count} notifications will be sent again.")

@@ -380,3 +380,64 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique_key")
         ]
+
+
+class Webhook(models.Model):
+    """A back-office system that wants report events: signed JSON POSTs."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE,
+                                     related_name="webhooks")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="webhooks",
+                                   help_text="Only this department's reports; empty for all.")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200, help_text="Shared secret for the HMAC signature.")
+    event_types = models.JSONField(default=list, blank=True,
+                                   help_text='e.g. ["report.created", "report.updated"]; '
+                                             "empty for all.")
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Notification(models.Model):
+    """One mail or webhook call to deliver: written in the same transaction as the change
+    that causes it (a transactional outbox), delivered by the worker with retries."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        DEAD = "dead", "Gave up"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    event = models.CharField(max_length=50)
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="notifications")
+    webhook = models.ForeignKey(Webhook, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="deliveries")
+    recipient = models.CharField(max_length=500)
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    payload = models.JSONField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="notification_due")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event} → {self.recipient} ({self.state})"

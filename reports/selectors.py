@@ -327,3 +327,10 @@ def staff_department_ids(user) -> list[int]:
                 role=StaffMembership.Role.MUNICIPALITY_ADMIN).values("municipality_id"))
         ).order_by("id").values_list("id", flat=True)
     )
+
+
+def public_report(report_id: int) -> Report | None:
+    """A report for its public page: templates may show public fields only
+    (public_description, status, category, department, municipality, address, photos)."""
+    return (Report.objects.select_related("category", "department", "municipality")
+            .prefetch_related("photos").filter(pk=report_id).first())

@@ -15,7 +15,7 @@ from django.utils import timezone
 from geoservice.errors import InvalidInput, InvalidTransition, OutsideServiceArea, UnknownCategory
 from maps.geo import valid_lon_lat
 from maps.selectors import nearest_address
-from reports import events, selectors
+from reports import events, notify, selectors
 from reports.lifecycle import NEEDS_PUBLIC_TEXT, Status, can_transition
 from reports.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -186,6 +186,7 @@ def report_create(
                     public_text=f"Sent to {decision.department_name}.",
                     internal_text=decision.explanation, created_at=now),
     ])
+    notify.enqueue_report_created(report)
     events.report_changed(events.CREATED, report.pk)
     return report
 
@@ -242,6 +243,8 @@ def report_transition(
         to_status=to_status, public_text=public_text, internal_text=internal_text.strip(),
         created_at=now,
     )
+    notify.enqueue_report_updated(report, public_text=mask_identity_numbers(public_text),
+                                  status_changed=True)
     events.report_changed(events.UPDATED, report.pk)
     return report
 

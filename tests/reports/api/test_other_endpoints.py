@@ -115,3 +115,20 @@ def test_openapi_schema_and_offline_docs_page(client, db):
     from django.contrib.staticfiles import finders
 
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+def test_public_report_page_shows_public_text_only(client, world):
+    from reports import services
+    from tests.reports.factories import file_report
+
+    report = file_report(description="Hul ved 010190-1234",
+                         reporter=services.Reporter(email="hemmelig@example.dk"))
+    services.report_transition(report_id=report.pk, to_status="in_progress",
+                               public_text="Vi kommer i morgen", internal_text="intern note")
+    page = client.get(f"/reports/{report.pk}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Vi kommer i morgen" in html and "Hul ved ******-****" in html
+    for secret in ("hemmelig@example.dk", "intern note", "010190-1234", "rule #"):
+        assert secret not in html
+    assert client.get("/reports/999999").status_code == 404

@@ -1,0 +1,174 @@
+"""Durable notifications: enqueued with the change, delivered by the worker with retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from reports import services
+from reports.models import Notification, Webhook
+from reports.notify import verify
+from reports.notify_worker import backoff, notification_retry, run_once
+from tests.reports.factories import (
+    CategoryFactory,
+    DepartmentFactory,
+    RoutingRuleFactory,
+    file_report,
+    served_municipality,
+)
+from tests.reports.notify_helpers import webhook_receiver
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    municipality = served_municipality()
+    CategoryFactory(municipality=municipality)
+    roads = DepartmentFactory(municipality=municipality, name="Vej og Park",
+                              email="vej@ballerup.example.dk")
+    RoutingRuleFactory(municipality=municipality, department=roads)
+    return {"municipality": municipality, "roads": roads}
+
+
+def reporter():
+    return services.Reporter(name="Mette", email="mette@example.dk", phone="+45 20112233")
+
+
+def due_now():
+    Notification.objects.update(next_attempt_at=timezone.now())
+
+
+def test_filing_enqueues_department_mail_and_receipt_in_the_same_transaction(world):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        file_report(reporter=reporter())
+        assert Notification.objects.count() == 2
+        raise RuntimeError("roll back")
+    assert Notification.objects.count() == 0
+    report = file_report(reporter=reporter())
+    rows = {n.event: n for n in Notification.objects.all()}
+    assert set(rows) == {"department.new_report", "reporter.receipt"}
+    assert rows["department.new_report"].recipient == "vej@ballerup.example.dk"
+    assert rows["reporter.receipt"].recipient == "mette@example.dk"
+    assert all(n.state == "pending" and n.report == report for n in rows.values())
+
+
+def test_worker_sends_html_and_text_mail_with_links(world):
+    report = file_report(reporter=reporter(), description="Dybt hul ved skolen")
+    assert run_once() == (2, 0)
+    by_to = {m.to[0]: m for m in mail.outbox}
+    department = by_to["vej@ballerup.example.dk"]
+    assert f"#{report.pk}" in department.subject
+    assert "Dybt hul ved skolen" in department.body and "mette@example.dk" in department.body
+    assert f"/admin/reports/report/{report.pk}/change/" in department.body
+    assert "openstreetmap.org" in department.body
+    html, mimetype = department.alternatives[0]
+    assert mimetype == "text/html" and "Dybt hul ved skolen" in html
+    receipt = by_to["mette@example.dk"]
+    assert f"/reports/{report.pk}" in receipt.body
+    assert "vej@ballerup" not in receipt.body  # the receipt shows no staff data
+    assert set(Notification.objects.values_list("state", flat=True)) == {"sent"}
+    assert run_once() == (0, 0)  # nothing twice
+
+
+def test_status_change_mails_the_reporter_with_masked_text(world):
+    report = file_report(reporter=reporter())
+    run_once()
+    mail.outbox.clear()
+    services.report_transition(report_id=report.pk, to_status="resolved",
+                               public_text="Løst. Tak 010190-1234.")
+    run_once()
+    (update,) = mail.outbox
+    assert update.to == ["mette@example.dk"] and "Løst." in update.body
+    assert "010190-1234" not in update.body
+
+
+def test_smtp_refusing_is_retried_with_backoff_and_nothing_is_lost(world, settings):
+    with socket.socket() as probe:  # a port where nothing listens: connection refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                    "OPTIONS": {"host": "127.0.0.1", "port": closed_port,
+                                                "timeout": 2, "use_tls": False}}}
+    file_report(reporter=reporter())
+    assert run_once() == (0, 2)
+    rows = list(Notification.objects.all())
+    assert all(r.state == "pending" and r.attempts == 1 for r in rows)
+    assert all("ConnectionRefused" in r.last_error for r in rows)
+    assert all(r.next_attempt_at > timezone.now() + dt.timedelta(seconds=20) for r in rows)
+    assert run_once() == (0, 0)  # not due yet
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    due_now()
+    assert run_once() == (2, 0)
+    assert len(mail.outbox) == 2
+    assert set(Notification.objects.values_list("attempts", flat=True)) == {2}
+
+
+def test_backoff_doubles_and_gives_up_after_max_attempts(world, settings):
+    settings.NOTIFY_MAX_ATTEMPTS = 2
+    assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                    "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 1,
+                                                "use_tls": False}}}
+    file_report(reporter=reporter())
+    run_once()
+    due_now()
+    run_once()
+    assert set(Notification.objects.values_list("state", flat=True)) == {"dead"}
+    assert notification_retry(notification_ids=list(
+        Notification.objects.values_list("id", flat=True))) == 2
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    assert run_once() == (2, 0)
+
+
+def test_signed_webhooks_with_retries_until_the_receiver_recovers(world, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    with webhook_receiver([500, ("hang", 3)]) as (url, received):
+        Webhook.objects.create(municipality=world["municipality"], url=url, secret="s3cret",
+                               event_types=["report.created", "report.updated"])
+        report = file_report(reporter=reporter())
+        hook = Notification.objects.get(channel="webhook")
+        assert run_once() == (2, 1)                      # two mails sent, the hook got a 500
+        hook.refresh_from_db()
+        assert (hook.state, hook.last_response_code, hook.last_error) == ("pending", 500,
+                                                                          "HTTP 500")
+        due_now()
+        assert run_once() == (0, 1)                      # the receiver hangs past the timeout
+        hook.refresh_from_db()
+        assert "timed out" in hook.last_error.lower() and hook.attempts == 2
+        due_now()
+        assert run_once() == (1, 0)
+        hook.refresh_from_db()
+        assert (hook.state, hook.last_response_code) == ("sent", 200)
+    request = received[-1]
+    body = request["body"]
+    payload = json.loads(body)
+    assert payload["event"] == "report.created" and payload["report_id"] == report.pk
+    assert payload["report"]["properties"]["status"] == "submitted"
+    assert "mette" not in body.decode().lower()
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    assert verify("s3cret", headers["x-os2geo-timestamp"], body, headers["x-os2geo-signature"])
+    assert not verify("wrong", headers["x-os2geo-timestamp"], body,
+                      headers["x-os2geo-signature"])
+    assert not verify("s3cret", headers["x-os2geo-timestamp"], body + b" ",
+                      headers["x-os2geo-signature"])
+    assert not verify("s3cret", "1000", body, headers["x-os2geo-signature"])  # too old
+
+
+def test_webhook_event_types_and_department_filter(world):
+    other = DepartmentFactory(municipality=world["municipality"], name="Andet")
+    Webhook.objects.create(municipality=world["municipality"], url="http://127.0.0.1:9/a",
+                           secret="x", event_types=["report.updated"])
+    Webhook.objects.create(municipality=world["municipality"], url="http://127.0.0.1:9/b",
+                           secret="x", department=other)
+    report = file_report()
+    assert not Notification.objects.filter(channel="webhook").exists()
+    services.report_transition(report_id=report.pk, to_status="acknowledged")
+    assert list(Notification.objects.filter(channel="webhook").values_list(
+        "recipient", "event")) == [("http://127.0.0.1:9/a", "report.updated")]
