@@ -1,8 +1,12 @@
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
+from reports import services
 from reports.selectors import public_report, public_timeline, served_municipalities_overview
+from reports.subscriptions import BadToken
 
 
 def landing(request):
@@ -20,3 +24,29 @@ def report_page(request, report_id: int):
     return render(request, "frontend/report.html", {
         "report": report, "photos": list(report.photos.all()), "timeline": timeline,
     })
+
+
+def subscription_confirm(request, token: str):
+    try:
+        subscription = services.subscription_confirm(token=token)
+    except BadToken as exc:
+        return render(request, "frontend/message.html", {"title": _("Link not valid"),
+                                                           "message": str(exc)}, status=400)
+    return render(request, "frontend/message.html", {
+        "title": _("You now follow this report"),
+        "message": _("We will mail you when report #%(id)s changes.") % {
+            "id": subscription.report_id},
+        "report_id": subscription.report_id})
+
+
+@csrf_exempt  # RFC 8058 one-click unsubscribe: mail clients POST without a CSRF token
+def subscription_unsubscribe(request, token: str):
+    try:
+        report = services.subscription_unsubscribe(token=token)
+    except BadToken as exc:
+        return render(request, "frontend/message.html", {"title": _("Link not valid"),
+                                                           "message": str(exc)}, status=400)
+    return render(request, "frontend/message.html", {
+        "title": _("You will get no more mails about this report"),
+        "message": _("You can follow it again from its page."),
+        "report_id": report.pk if report else None})

@@ -426,6 +426,7 @@ class Notification(models.Model):
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     payload = models.JSONField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True, help_text="Extra mail headers.")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -441,3 +442,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.event} → {self.recipient} ({self.state})"
+
+
+class Subscription(models.Model):
+    """Someone following a report by mail (the reporter, or a citizen with the same
+    problem). Confirmed by a signed link (double opt-in) unless it is the reporter's own."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="followers")
+    email = models.EmailField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["report", "email"],
+                                               name="subscription_unique_follower")]
+
+    def __str__(self) -> str:
+        return f"{self.email} follows #{self.report_id}"

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from reports import selectors
-from reports.models import Notification, Report, Webhook
+from reports import selectors, subscriptions
+from reports.models import Notification, Report, Subscription, Webhook
 
 SIGNATURE_HEADER = "X-OS2geo-Signature"
 TIMESTAMP_HEADER = "X-OS2geo-Timestamp"
@@ -52,12 +52,19 @@ def _links(report: Report) -> dict:
 
 
 def _mail(event: str, template: str, recipient: str, report: Report, subject: str,
-          **context) -> Notification:
+          *, subscription_id: int | None = None, **context) -> Notification:
+    """A mail; to a follower it carries a signed one-click unsubscribe link (in the text and
+    as List-Unsubscribe headers, RFC 8058)."""
+    headers = {}
+    if subscription_id is not None:
+        context["unsubscribe_url"] = subscriptions.unsubscribe_url(subscription_id)
+        headers = {"List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+                   "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     context = {"report": report, "photos": list(report.photos.all()), **_links(report),
                **context}
     return Notification(
         channel=Notification.Channel.EMAIL, event=event, report=report, recipient=recipient,
-        subject=subject[:300],
+        subject=subject[:300], headers=headers,
         body_text=render_to_string(f"reports/mail/{template}.txt", context),
         body_html=render_to_string(f"reports/mail/{template}.html", context),
     )
@@ -78,25 +85,43 @@ def _webhooks(event: str, report: Report) -> list[Notification]:
     ]
 
 
-def enqueue_report_created(report: Report) -> None:
+def enqueue_report_created(report: Report, *, reporter_subscription: Subscription | None
+                           ) -> None:
     """Department mail, reporter receipt and webhooks for a new report."""
     rows = []
     if report.department.email:
         rows.append(_mail("department.new_report", "department_new_report",
                           report.department.email, report,
                           f"Ny henvendelse #{report.pk}: {report.category.name}"))
-    if report.reporter_email:
-        rows.append(_mail("reporter.receipt", "reporter_receipt", report.reporter_email, report,
-                          f"Tak for din henvendelse (#{report.pk})"))
+    if reporter_subscription is not None:
+        rows.append(_mail("reporter.receipt", "reporter_receipt", reporter_subscription.email,
+                          report, f"Tak for din henvendelse (#{report.pk})",
+                          subscription_id=reporter_subscription.pk))
     rows += _webhooks("report.created", report)
     Notification.objects.bulk_create(rows)
 
 
 def enqueue_report_updated(report: Report, *, public_text: str, status_changed: bool) -> None:
-    """Reporter mail on a public status change or reply, and webhooks."""
+    """Mail to every confirmed follower on a public status change or reply, and webhooks."""
     rows = []
-    if report.reporter_email and (status_changed or public_text):
-        rows.append(_mail("reporter.update", "reporter_update", report.reporter_email, report,
-                          f"Nyt om din henvendelse #{report.pk}", public_text=public_text))
+    if status_changed or public_text:
+        for follower in report.followers.filter(confirmed_at__isnull=False):
+            rows.append(_mail("follower.update", "reporter_update", follower.email, report,
+                              f"Nyt om henvendelse #{report.pk}", public_text=public_text,
+                              subscription_id=follower.pk))
     rows += _webhooks("report.updated", report)
     Notification.objects.bulk_create(rows)
+
+
+def enqueue_follow_confirmation(subscription: Subscription) -> None:
+    report = subscription.report
+    Notification.objects.create(
+        channel=Notification.Channel.EMAIL, event="follower.confirm", report=report,
+        recipient=subscription.email, subject=f"Bekræft at du vil følge henvendelse #{report.pk}",
+        body_text=render_to_string("reports/mail/follow_confirm.txt", {
+            "report": report, "confirm_url": subscriptions.confirm_url(subscription.pk),
+            "hours": settings.SUBSCRIPTION_CONFIRM_HOURS, **_links(report)}),
+        body_html=render_to_string("reports/mail/follow_confirm.html", {
+            "report": report, "confirm_url": subscriptions.confirm_url(subscription.pk),
+            "hours": settings.SUBSCRIPTION_CONFIRM_HOURS, **_links(report)}),
+    )

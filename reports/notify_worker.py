@@ -53,7 +53,8 @@ def claim(batch: int = 20) -> list[Notification]:
 
 
 def _send_email(row: Notification) -> int | None:
-    message = EmailMultiAlternatives(row.subject, row.body_text, to=[row.recipient])
+    message = EmailMultiAlternatives(row.subject, row.body_text, to=[row.recipient],
+                                     headers=row.headers or None)
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
     try:

@@ -12,10 +12,16 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from geoservice.errors import InvalidInput, InvalidTransition, OutsideServiceArea, UnknownCategory
+from geoservice.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    OutsideServiceArea,
+    UnknownCategory,
+)
 from maps.geo import valid_lon_lat
 from maps.selectors import nearest_address
-from reports import events, notify, selectors
+from reports import events, notify, selectors, subscriptions
 from reports.lifecycle import NEEDS_PUBLIC_TEXT, Status, can_transition
 from reports.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -24,6 +30,7 @@ from reports.models import (
     Photo,
     Report,
     ReportEvent,
+    Subscription,
 )
 from reports.photos import process_photo
 from reports.privacy import mask_identity_numbers
@@ -186,7 +193,12 @@ def report_create(
                     public_text=f"Sent to {decision.department_name}.",
                     internal_text=decision.explanation, created_at=now),
     ])
-    notify.enqueue_report_created(report)
+    follow = None
+    if report.reporter_email:
+        # The reporter follows their own report from the start (they gave the address).
+        follow = Subscription.objects.create(report=report, email=report.reporter_email,
+                                             confirmed_at=now)
+    notify.enqueue_report_created(report, reporter_subscription=follow)
     events.report_changed(events.CREATED, report.pk)
     return report
 
@@ -262,6 +274,43 @@ def photo_add(*, report_id: int, data: bytes) -> Photo:
     report.save(update_fields=["version", "updated_at"])
     events.report_changed(events.UPDATED, report.pk)
     return photo
+
+
+@transaction.atomic
+def report_follow(*, report_id: int, email: str) -> Subscription:
+    """Ask to follow a report ("this is my problem too"): a confirmation mail is enqueued
+    unless the address already follows it."""
+    report = Report.objects.filter(pk=report_id).first()
+    if report is None:
+        raise NotFound(f"No report {report_id}.")
+    email = email.strip().lower()
+    subscription, created = Subscription.objects.get_or_create(report=report, email=email)
+    if subscription.confirmed_at is None:
+        notify.enqueue_follow_confirmation(subscription)
+    return subscription
+
+
+def subscription_confirm(*, token: str) -> Subscription:
+    """Confirm a follow from its signed link (raises BadToken)."""
+    subscription = Subscription.objects.filter(
+        pk=subscriptions.read_confirm_token(token)).select_related("report").first()
+    if subscription is None:
+        raise subscriptions.BadToken("This subscription no longer exists.")
+    if subscription.confirmed_at is None:
+        subscription.confirmed_at = timezone.now()
+        subscription.save(update_fields=["confirmed_at"])
+    return subscription
+
+
+def subscription_unsubscribe(*, token: str) -> Report | None:
+    """End a follow from its signed one-click link; idempotent (raises BadToken)."""
+    subscription = Subscription.objects.filter(
+        pk=subscriptions.read_unsubscribe_token(token)).select_related("report").first()
+    if subscription is None:
+        return None  # already unsubscribed
+    report = subscription.report
+    subscription.delete()
+    return report
 
 
 def _store_photo(report: Report, processed) -> Photo:

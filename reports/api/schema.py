@@ -71,3 +71,7 @@ address_nearest = extend_schema(
     responses={200: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR})
 health = extend_schema(summary="Database and PostGIS reachable, with versions",
                        responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
+report_follow = extend_schema(
+    summary="Follow a report by mail (double opt-in)",
+    request={"application/json": OpenApiTypes.OBJECT},
+    responses={202: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR})

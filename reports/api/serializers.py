@@ -161,3 +161,7 @@ class AddressQuery(serializers.Serializer):
     q = serializers.CharField(min_length=2, max_length=200)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=50, default=10)
 
+
+
+class FollowInput(NoUnknownFields, serializers.Serializer):
+    email = StrictEmailField()

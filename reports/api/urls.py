@@ -8,6 +8,7 @@ urlpatterns = [
     path("reports/", views.ReportListCreate.as_view(), name="api-reports"),
     path("reports/<int:report_id>/", views.ReportDetail.as_view(), name="api-report"),
     path("reports/<int:report_id>/photos/", views.ReportPhotos.as_view(), name="api-photos"),
+    path("reports/<int:report_id>/follow/", views.ReportFollow.as_view(), name="api-follow"),
     path("categories/", views.CategoryList.as_view(), name="api-categories"),
     path("municipalities/", views.MunicipalityList.as_view(), name="api-municipalities"),
     path("areas/", views.AreaList.as_view(), name="api-areas"),

@@ -25,6 +25,7 @@ from reports.api.serializers import (
     AreaOutput,
     AreaQuery,
     CategoryOutput,
+    FollowInput,
     MunicipalityOutput,
     PointQuery,
     ReportCreateInput,
@@ -208,6 +209,19 @@ class ReportPhotos(ApiView):
         return Response({"url": photo.url, "thumbnail_url": photo.thumbnail_url,
                          "width": photo.width, "height": photo.height},
                         status=status.HTTP_201_CREATED)
+
+
+class ReportFollow(ApiView):
+    """POST {"email": …}: follow a report ("this is my problem too"); a confirmation mail
+    is sent (double opt-in)."""
+
+    @schema.report_follow
+    def post(self, request, report_id: int):
+        serializer = FollowInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.report_follow(report_id=report_id, email=serializer.validated_data["email"])
+        return Response({"message": "Check your mail and confirm to follow this report."},
+                        status=status.HTTP_202_ACCEPTED)
 
 
 class ReportDetail(APIView):

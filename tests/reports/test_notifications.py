@@ -172,3 +172,69 @@ def test_webhook_event_types_and_department_filter(world):
     services.report_transition(report_id=report.pk, to_status="acknowledged")
     assert list(Notification.objects.filter(channel="webhook").values_list(
         "recipient", "event")) == [("http://127.0.0.1:9/a", "report.updated")]
+
+
+def _link(body: str, kind: str) -> str:
+    line = next(part for part in body.split() if f"/subscriptions/{kind}/" in part)
+    return line[line.index("/subscriptions/"):]
+
+
+def test_following_needs_confirmation_then_mails_updates_with_one_click_unsubscribe(
+        world, client):
+    report = file_report(reporter=reporter())
+    run_once()
+    mail.outbox.clear()
+    response = client.post(f"/api/v1/reports/{report.pk}/follow/",
+                           {"email": "Nabo@Example.dk"}, content_type="application/json")
+    assert response.status_code == 202
+    run_once()
+    (confirmation,) = mail.outbox
+    assert confirmation.to == ["nabo@example.dk"]
+    services.report_transition(report_id=report.pk, to_status="acknowledged",
+                               public_text="Modtaget")
+    run_once()
+    assert sorted(m.to[0] for m in mail.outbox[1:]) == ["mette@example.dk"]  # not confirmed
+    confirm = client.get(_link(confirmation.body, "confirm"))
+    assert confirm.status_code == 200 and "follow" in confirm.content.decode()
+    mail.outbox.clear()
+    services.report_transition(report_id=report.pk, to_status="resolved", public_text="Løst")
+    run_once()
+    by_to = {m.to[0]: m for m in mail.outbox}
+    assert set(by_to) == {"mette@example.dk", "nabo@example.dk"}
+    neighbour = by_to["nabo@example.dk"]
+    unsubscribe = _link(neighbour.body, "unsubscribe")
+    assert neighbour.extra_headers["List-Unsubscribe"].endswith(unsubscribe + ">")
+    assert neighbour.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert client.post(unsubscribe).status_code == 200          # RFC 8058 one-click POST
+    assert client.get(unsubscribe).status_code == 200           # again: still fine
+    mail.outbox.clear()
+    services.report_transition(report_id=report.pk, to_status="acknowledged",
+                               public_text="Genåbnet")
+    run_once()
+    assert [m.to[0] for m in mail.outbox] == ["mette@example.dk"]
+
+
+def test_tampered_and_expired_links_are_refused(world, client, settings, monkeypatch):
+    report = file_report()
+    services.report_follow(report_id=report.pk, email="nabo@example.dk")
+    run_once()
+    link = _link(mail.outbox[-1].body, "confirm")
+    assert client.get(link[:-2] + "xx").status_code == 400
+    assert client.get("/subscriptions/unsubscribe/garbage").status_code == 400
+    import time as time_module
+
+    real_time = time_module.time
+    monkeypatch.setattr("django.core.signing.time.time",
+                        lambda: real_time() + settings.SUBSCRIPTION_CONFIRM_HOURS * 3600 + 60)
+    assert client.get(link).status_code == 400                  # expired
+    monkeypatch.setattr("django.core.signing.time.time", real_time)
+    assert client.get(link).status_code == 200
+
+
+def test_following_an_unknown_report_or_with_a_bad_address(world, client):
+    assert client.post("/api/v1/reports/999999/follow/", {"email": "a@b.dk"},
+                       content_type="application/json").status_code == 404
+    report = file_report()
+    response = client.post(f"/api/v1/reports/{report.pk}/follow/", {"email": "nope"},
+                           content_type="application/json")
+    assert response.status_code == 400 and "email" in response.json()["errors"]
