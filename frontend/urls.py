@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("reports/<int:report_id>", views.report_page, name="report-page"),
     path("reports/<int:report_id>/", views.report_page),
+    path("reports/confirm/<str:token>", views.report_confirm, name="report-confirm"),
     path("subscriptions/confirm/<str:token>", views.subscription_confirm,
          name="subscription-confirm"),
     path("subscriptions/unsubscribe/<str:token>", views.subscription_unsubscribe,

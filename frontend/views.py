@@ -50,3 +50,16 @@ def subscription_unsubscribe(request, token: str):
         "title": _("You will get no more mails about this report"),
         "message": _("You can follow it again from its page."),
         "report_id": report.pk if report else None})
+
+
+def report_confirm(request, token: str):
+    try:
+        report = services.report_confirm(token=token)
+    except BadToken as exc:
+        return render(request, "frontend/message.html", {"title": _("Link not valid"),
+                                                           "message": str(exc)}, status=400)
+    return render(request, "frontend/message.html", {
+        "title": _("Thank you, your report is sent"),
+        "message": _("Report #%(id)s is now with %(department)s.") % {
+            "id": report.pk, "department": report.department.name},
+        "report_id": report.pk})

@@ -248,3 +248,5 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 300)
 # Confirmation links for following a report are valid this many hours.
 SUBSCRIPTION_CONFIRM_HOURS = env_int("SUBSCRIPTION_CONFIRM_HOURS", 72)
+# Unconfirmed web reports (where a municipality asks for confirmation) expire after this.
+REPORT_CONFIRM_HOURS = env_int("REPORT_CONFIRM_HOURS", 48)

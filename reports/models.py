@@ -29,6 +29,9 @@ class Municipality(models.Model):
         help_text="Receives reports that no routing rule matches; they are flagged for triage.",
     )
     active = models.BooleanField(default=True, help_text="Accepts new reports.")
+    confirm_anonymous_reports = models.BooleanField(
+        default=False, help_text="Reports from the public web page (no API key) wait, "
+                                 "unpublished, until the reporter confirms them by mail.")
 
     class Meta:
         ordering = ["name"]
@@ -184,6 +187,10 @@ class Report(models.Model):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
+    # False while a web report waits for its reporter's confirmation (see Municipality).
+    published = models.BooleanField(default=True)
+    language = models.CharField(max_length=8, default="da",
+                                help_text="The reporter's language, for mails.")
     # Bumped by every service that changes the report; live clients and staff edits compare it.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -194,6 +201,8 @@ class Report(models.Model):
         indexes = [
             models.Index(fields=["status", "-id"], name="report_status_id"),
             models.Index(fields=["municipality", "-id"], name="report_municipality_id"),
+            models.Index(fields=["created_at"], condition=models.Q(published=False),
+                         name="report_unconfirmed"),
         ]
         constraints = [
             models.CheckConstraint(

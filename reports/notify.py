@@ -125,3 +125,15 @@ def enqueue_follow_confirmation(subscription: Subscription) -> None:
             "report": report, "confirm_url": subscriptions.confirm_url(subscription.pk),
             "hours": settings.SUBSCRIPTION_CONFIRM_HOURS, **_links(report)}),
     )
+
+
+def enqueue_report_confirmation(report: Report) -> None:
+    """The mail with the link that publishes a web report."""
+    context = {"report": report, "confirm_url": subscriptions.report_confirm_url(report.pk),
+               "hours": settings.REPORT_CONFIRM_HOURS}
+    Notification.objects.create(
+        channel=Notification.Channel.EMAIL, event="reporter.confirm", report=report,
+        recipient=report.reporter_email, subject=f"Bekræft din henvendelse #{report.pk}",
+        body_text=render_to_string("reports/mail/report_confirm.txt", context),
+        body_html=render_to_string("reports/mail/report_confirm.html", context),
+    )

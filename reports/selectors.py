@@ -206,7 +206,8 @@ def public_features_page(filters: ReportFilters, limit: int) -> tuple[str, int, 
     """Up to `limit` public Features, newest first, as JSON text joined by commas; their
     count; and the id to continue below when there are more. One statement."""
     ids_sql, ids_params = (
-        reports_filtered(filters).values_list("id", flat=True)[: limit + 1].query.sql_with_params()
+        reports_filtered(filters).filter(published=True).values_list("id", flat=True)[: limit + 1]
+        .query.sql_with_params()
     )
     sql = f"""
         WITH page AS MATERIALIZED ({ids_sql}),
@@ -227,7 +228,8 @@ def public_feature(report_id: int) -> str | None:
     """One report's public Feature as JSON text, or None."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_PUBLIC_FEATURE_SQL} {_PUBLIC_FEATURES_FROM} WHERE r.id = %s", [report_id]
+            f"SELECT {_PUBLIC_FEATURE_SQL} {_PUBLIC_FEATURES_FROM} WHERE r.id = %s "
+            "AND r.published", [report_id]
         )
         row = cursor.fetchone()
     return row[0] if row else None
@@ -297,9 +299,12 @@ def live_report_row(report_id: int) -> dict | None:
     )
     if row is None:
         return None
+    feature = public_feature(report_id)
+    if feature is None:  # not published (yet): nothing goes out live
+        return None
     location = row.pop("location")
     row["municipality_code"] = row.pop("municipality__code")
-    return {**row, "lon": location.x, "lat": location.y, "feature": public_feature(report_id)}
+    return {**row, "lon": location.x, "lat": location.y, "feature": feature}
 
 
 def municipality_codes_in_bbox(bbox: tuple[float, float, float, float]) -> list[str]:
@@ -333,4 +338,4 @@ def public_report(report_id: int) -> Report | None:
     """A report for its public page: templates may show public fields only
     (public_description, status, category, department, municipality, address, photos)."""
     return (Report.objects.select_related("category", "department", "municipality")
-            .prefetch_related("photos").filter(pk=report_id).first())
+            .prefetch_related("photos").filter(pk=report_id, published=True).first())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -107,6 +108,7 @@ def report_create(
     client: ClientInfo | None = None,
     photos: list[bytes] | None = None,
     source: str = Report.Source.API,
+    language: str = "da",
     created_at=None,
 ) -> Report:
     """Validate, route and store a new report with the first rows of its timeline, its
@@ -145,6 +147,11 @@ def report_create(
     if not category.anonymous_allowed and not (reporter.email or reporter.phone):
         errors["reporter"] = [f"{category.name} needs an email address or a phone number, "
                               "so that the municipality can reach you."]
+    needs_confirmation = (source == Report.Source.WEB
+                          and municipality.confirm_anonymous_reports)
+    if needs_confirmation and not reporter.email:
+        errors["reporter.email"] = [f"{municipality.name} confirms reports by mail: give your "
+                                    "email address."]
     if errors:
         raise InvalidInput("Some fields are invalid.", errors)
     processed = [process_photo(data, field=f"photos.{i}") for i, data in enumerate(photos or [])]
@@ -177,6 +184,8 @@ def report_create(
         reporter_email=reporter.email.strip(),
         reporter_phone=reporter.phone.strip(),
         source=source,
+        published=not needs_confirmation,
+        language=language if language in dict(settings.LANGUAGES) else "da",
         api_client=client.api_client,
         device_id=client.device_id[:100],
         account_id=client.account_id[:100],
@@ -193,14 +202,45 @@ def report_create(
                     public_text=f"Sent to {decision.department_name}.",
                     internal_text=decision.explanation, created_at=now),
     ])
+    if needs_confirmation:
+        notify.enqueue_report_confirmation(report)
+    else:
+        _announce(report, now)
+    return report
+
+
+def _announce(report: Report, now) -> None:
+    """A report becomes public: the reporter follows it, mails, webhooks, live event."""
     follow = None
     if report.reporter_email:
         # The reporter follows their own report from the start (they gave the address).
-        follow = Subscription.objects.create(report=report, email=report.reporter_email,
-                                             confirmed_at=now)
+        follow, _ = Subscription.objects.get_or_create(
+            report=report, email=report.reporter_email.lower(), defaults={"confirmed_at": now})
     notify.enqueue_report_created(report, reporter_subscription=follow)
     events.report_changed(events.CREATED, report.pk)
+
+
+@transaction.atomic
+def report_confirm(*, token: str) -> Report:
+    """The reporter confirmed a web report by its signed link: publish it (idempotent)."""
+    report_id = subscriptions.read_report_confirm_token(token)
+    report = Report.objects.select_for_update().filter(pk=report_id).first()
+    if report is None:
+        raise subscriptions.BadToken("This report has expired; file it again.")
+    if not report.published:
+        now = timezone.now()
+        report.published = True
+        report.updated_at = now
+        report.save(update_fields=["published", "updated_at"])
+        _announce(report, now)
     return report
+
+
+def reports_expire_unconfirmed() -> int:
+    """Delete web reports whose confirmation never came within REPORT_CONFIRM_HOURS."""
+    cutoff = timezone.now() - dt.timedelta(hours=settings.REPORT_CONFIRM_HOURS)
+    _, by_model = Report.objects.filter(published=False, created_at__lt=cutoff).delete()
+    return by_model.get(Report._meta.label, 0)
 
 
 @transaction.atomic

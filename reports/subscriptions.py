@@ -43,3 +43,19 @@ def confirm_url(subscription_id: int) -> str:
 
 def unsubscribe_url(subscription_id: int) -> str:
     return f"{settings.SITE_URL}/subscriptions/unsubscribe/{unsubscribe_token(subscription_id)}"
+
+
+REPORT_CONFIRM_SALT = "reports.report.confirm"
+
+
+def report_confirm_url(report_id: int) -> str:
+    token = signing.dumps(report_id, salt=REPORT_CONFIRM_SALT)
+    return f"{settings.SITE_URL}/reports/confirm/{token}"
+
+
+def read_report_confirm_token(token: str) -> int:
+    try:
+        return int(signing.loads(token, salt=REPORT_CONFIRM_SALT,
+                                 max_age=settings.REPORT_CONFIRM_HOURS * 3600))
+    except (signing.BadSignature, TypeError, ValueError):
+        raise BadToken("This confirmation link is not valid or has expired.") from None

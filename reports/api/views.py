@@ -171,7 +171,13 @@ class ReportListCreate(ApiView):
             photos=photos,
             client=services.ClientInfo(api_client=client),
             source=Report.Source.API if client else Report.Source.WEB,
+            language=getattr(request, "LANGUAGE_CODE", "da"),
         )
+        if not report.published:
+            return Response({
+                "id": report.id, "confirmation_required": True,
+                "message": "Check your mail: the report is sent on when you confirm it.",
+            }, status=status.HTTP_202_ACCEPTED)
         token = json.dumps(access.photo_token(report.id))
         response = _feature_response(
             selectors.public_feature(report.id), extra=f'"photo_upload_token":{token}',

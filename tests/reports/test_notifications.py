@@ -238,3 +238,63 @@ def test_following_an_unknown_report_or_with_a_bad_address(world, client):
     response = client.post(f"/api/v1/reports/{report.pk}/follow/", {"email": "nope"},
                            content_type="application/json")
     assert response.status_code == 400 and "email" in response.json()["errors"]
+
+
+def test_web_reports_wait_for_confirmation_where_the_municipality_asks(world, client,
+                                                                       settings):
+    world["municipality"].confirm_anonymous_reports = True
+    world["municipality"].save()
+    body = {"location": {"type": "Point", "coordinates": [12.3633, 55.73]},
+            "category": "pothole", "description": "Hul"}
+    refused = client.post("/api/v1/reports/", body, content_type="application/json")
+    assert refused.status_code == 400 and "reporter.email" in refused.json()["errors"]
+    body["reporter"] = {"email": "borger@example.dk"}
+    response = client.post("/api/v1/reports/", body, content_type="application/json")
+    assert response.status_code == 202 and response.json()["confirmation_required"]
+    report_id = response.json()["id"]
+    # Not public anywhere, and nobody else is told yet.
+    assert client.get(f"/api/v1/reports/{report_id}/").status_code == 404
+    assert client.get("/api/v1/reports/").json()["features"] == []
+    assert client.get("/open311/v2/requests.json").json() == []
+    assert client.get(f"/reports/{report_id}").status_code == 404
+    run_once()
+    (confirmation,) = mail.outbox
+    assert confirmation.to == ["borger@example.dk"]
+    link = next(w for w in confirmation.body.split() if "/reports/confirm/" in w)
+    link = link[link.index("/reports/confirm/"):]
+    assert client.get(link[:-3] + "abc").status_code == 400
+    assert client.get(link).status_code == 200
+    assert client.get(link).status_code == 200                  # idempotent
+    assert client.get(f"/api/v1/reports/{report_id}/").status_code == 200
+    run_once()
+    assert sorted(m.to[0] for m in mail.outbox[1:]) == ["borger@example.dk",
+                                                        "vej@ballerup.example.dk"]
+
+
+def test_api_clients_and_other_municipalities_need_no_confirmation(world, client):
+    from reports.api_keys import api_key_issue
+    from reports.models import ApiClient
+
+    world["municipality"].confirm_anonymous_reports = True
+    world["municipality"].save()
+    key = api_key_issue(client=ApiClient.objects.create(name="App"))
+    body = {"location": {"type": "Point", "coordinates": [12.3633, 55.73]},
+            "category": "pothole", "description": "Hul"}
+    response = client.post("/api/v1/reports/", body, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert response.status_code == 201
+
+
+def test_unconfirmed_reports_expire(world, settings):
+    from reports.models import Report
+
+    world["municipality"].confirm_anonymous_reports = True
+    world["municipality"].save()
+    waiting = file_report(source="web", reporter=reporter())
+    assert not waiting.published
+    assert services.reports_expire_unconfirmed() == 0
+    Report.objects.filter(pk=waiting.pk).update(
+        created_at=timezone.now() - dt.timedelta(hours=settings.REPORT_CONFIRM_HOURS + 1))
+    published = file_report(reporter=reporter())
+    assert services.reports_expire_unconfirmed() == 1
+    assert list(Report.objects.values_list("pk", flat=True)) == [published.pk]

@@ -4,6 +4,9 @@ import time
 from django.core.management.base import BaseCommand
 
 from reports.notify_worker import run_once
+from reports.services import reports_expire_unconfirmed
+
+HOUSEKEEPING_SECONDS = 60
 
 
 class Command(BaseCommand):
@@ -17,7 +20,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        housekeeping_at = 0.0
         while True:
+            if time.monotonic() >= housekeeping_at:
+                expired = reports_expire_unconfirmed()
+                if expired:
+                    self.stdout.write(f"deleted {expired} unconfirmed reports")
+                housekeeping_at = time.monotonic() + HOUSEKEEPING_SECONDS
             delivered, failed = run_once()
             if delivered or failed:
                 self.stdout.write(f"delivered {delivered}, failed {failed}")
