@@ -63,3 +63,25 @@ def report_confirm(request, token: str):
         "message": _("Report #%(id)s is now with %(department)s.") % {
             "id": report.pk, "department": report.department.name},
         "report_id": report.pk})
+
+
+def alert_confirm(request, token: str):
+    try:
+        services.alert_confirm(token=token)
+    except BadToken as exc:
+        return render(request, "frontend/message.html", {"title": _("Link not valid"),
+                                                           "message": str(exc)}, status=400)
+    return render(request, "frontend/message.html", {
+        "title": _("Your alert is on"),
+        "message": _("We will mail you about new reports in the area.")})
+
+
+@csrf_exempt  # RFC 8058 one-click unsubscribe
+def alert_unsubscribe(request, token: str):
+    try:
+        services.alert_unsubscribe(token=token)
+    except BadToken as exc:
+        return render(request, "frontend/message.html", {"title": _("Link not valid"),
+                                                           "message": str(exc)}, status=400)
+    return render(request, "frontend/message.html", {
+        "title": _("Your alert is off"), "message": _("You will get no more alert mails.")})

@@ -3,10 +3,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from reports.feeds import AreaFeed, NearFeed
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("reports.api.urls")),
     path("open311/v2/", include("reports.open311.urls")),
+    path("feeds/area/<int:area_id>/", AreaFeed(), name="feed-area"),
+    path("feeds/near/", NearFeed(), name="feed-near"),
     path("", include("frontend.urls")),
 ]
 

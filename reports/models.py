@@ -468,3 +468,35 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} follows #{self.report_id}"
+
+
+class AreaAlert(models.Model):
+    """Mail about new reports in an area, or within a radius of a point: at once, or as a
+    daily digest. Confirmed by a signed link (double opt-in)."""
+
+    class Frequency(models.TextChoices):
+        IMMEDIATE = "immediate", "At once"
+        DAILY = "daily", "Daily digest"
+
+    email = models.EmailField()
+    area = models.ForeignKey("maps.Area", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    location = models.PointField(srid=4326, null=True, blank=True)
+    radius_m = models.PositiveIntegerField(null=True, blank=True)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices,
+                                 default=Frequency.IMMEDIATE)
+    language = models.CharField(max_length=8, default="da")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(
+            condition=(models.Q(area__isnull=False, location__isnull=True)
+                       | models.Q(area__isnull=True, location__isnull=False,
+                                  radius_m__isnull=False)),
+            name="alert_area_or_circle")]
+
+    def __str__(self) -> str:
+        where = self.area.name if self.area_id else f"{self.radius_m} m around a point"
+        return f"{self.email}: {where} ({self.frequency})"

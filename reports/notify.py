@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from reports import selectors, subscriptions
-from reports.models import Notification, Report, Subscription, Webhook
+from reports.models import AreaAlert, Notification, Report, Subscription, Webhook
 
 SIGNATURE_HEADER = "X-OS2geo-Signature"
 TIMESTAMP_HEADER = "X-OS2geo-Timestamp"
@@ -57,7 +57,7 @@ def _mail(event: str, template: str, recipient: str, report: Report, subject: st
     as List-Unsubscribe headers, RFC 8058)."""
     headers = {}
     if subscription_id is not None:
-        context["unsubscribe_url"] = subscriptions.unsubscribe_url(subscription_id)
+        context["unsubscribe_url"] = subscriptions.url("follow-unsubscribe", subscription_id)
         headers = {"List-Unsubscribe": f"<{context['unsubscribe_url']}>",
                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     context = {"report": report, "photos": list(report.photos.all()), **_links(report),
@@ -113,27 +113,62 @@ def enqueue_report_updated(report: Report, *, public_text: str, status_changed: 
     Notification.objects.bulk_create(rows)
 
 
+def _confirmation(event: str, template: str, recipient: str, subject: str,
+                  report: Report | None = None, **context) -> Notification:
+    return Notification.objects.create(
+        channel=Notification.Channel.EMAIL, event=event, report=report, recipient=recipient,
+        subject=subject,
+        body_text=render_to_string(f"reports/mail/{template}.txt", context),
+        body_html=render_to_string(f"reports/mail/{template}.html", context),
+    )
+
+
 def enqueue_follow_confirmation(subscription: Subscription) -> None:
     report = subscription.report
-    Notification.objects.create(
-        channel=Notification.Channel.EMAIL, event="follower.confirm", report=report,
-        recipient=subscription.email, subject=f"Bekræft at du vil følge henvendelse #{report.pk}",
-        body_text=render_to_string("reports/mail/follow_confirm.txt", {
-            "report": report, "confirm_url": subscriptions.confirm_url(subscription.pk),
-            "hours": settings.SUBSCRIPTION_CONFIRM_HOURS, **_links(report)}),
-        body_html=render_to_string("reports/mail/follow_confirm.html", {
-            "report": report, "confirm_url": subscriptions.confirm_url(subscription.pk),
-            "hours": settings.SUBSCRIPTION_CONFIRM_HOURS, **_links(report)}),
-    )
+    _confirmation("follower.confirm", "follow_confirm", subscription.email,
+                  f"Bekræft at du vil følge henvendelse #{report.pk}", report=report,
+                  confirm_url=subscriptions.url("follow-confirm", subscription.pk),
+                  hours=settings.SUBSCRIPTION_CONFIRM_HOURS, **_links(report))
 
 
 def enqueue_report_confirmation(report: Report) -> None:
     """The mail with the link that publishes a web report."""
-    context = {"report": report, "confirm_url": subscriptions.report_confirm_url(report.pk),
-               "hours": settings.REPORT_CONFIRM_HOURS}
-    Notification.objects.create(
-        channel=Notification.Channel.EMAIL, event="reporter.confirm", report=report,
-        recipient=report.reporter_email, subject=f"Bekræft din henvendelse #{report.pk}",
-        body_text=render_to_string("reports/mail/report_confirm.txt", context),
-        body_html=render_to_string("reports/mail/report_confirm.html", context),
+    _confirmation("reporter.confirm", "report_confirm", report.reporter_email,
+                  f"Bekræft din henvendelse #{report.pk}", report=report,
+                  confirm_url=subscriptions.url("report-confirm", report.pk),
+                  hours=settings.REPORT_CONFIRM_HOURS)
+
+
+def enqueue_alert_confirmation(alert: AreaAlert) -> None:
+    _confirmation("alert.confirm", "alert_confirm", alert.email,
+                  "Bekræft din nabo-advisering", alert=alert,
+                  confirm_url=subscriptions.url("alert-confirm", alert.pk),
+                  hours=settings.SUBSCRIPTION_CONFIRM_HOURS)
+
+
+def _alert_mail(alert: AreaAlert, reports: list[Report], event: str, subject: str
+                ) -> Notification:
+    unsubscribe = subscriptions.url("alert-unsubscribe", alert.pk)
+    context = {"alert": alert, "reports": reports, "unsubscribe_url": unsubscribe,
+               "site_url": settings.SITE_URL}
+    return Notification(
+        channel=Notification.Channel.EMAIL, event=event,
+        report=reports[0] if len(reports) == 1 else None, recipient=alert.email,
+        subject=subject, headers={"List-Unsubscribe": f"<{unsubscribe}>",
+                                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        body_text=render_to_string("reports/mail/alert.txt", context),
+        body_html=render_to_string("reports/mail/alert.html", context),
     )
+
+
+def enqueue_alerts_for(report: Report) -> None:
+    """Immediate area alerts for a report that just became public."""
+    rows = [_alert_mail(alert, [report], "alert.new_report",
+                        f"Ny henvendelse i dit område: {report.category.name}")
+            for alert in selectors.alerts_matching(report.location, immediate=True)]
+    Notification.objects.bulk_create(rows)
+
+
+def enqueue_alert_digest(alert: AreaAlert, reports: list[Report]) -> None:
+    Notification.objects.bulk_create([_alert_mail(
+        alert, reports, "alert.digest", f"{len(reports)} nye henvendelser i dit område")])

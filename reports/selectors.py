@@ -339,3 +339,32 @@ def public_report(report_id: int) -> Report | None:
     (public_description, status, category, department, municipality, address, photos)."""
     return (Report.objects.select_related("category", "department", "municipality")
             .prefetch_related("photos").filter(pk=report_id, published=True).first())
+
+
+
+def alerts_matching(point: Point, *, immediate: bool):
+    """Confirmed area alerts that cover a point: by area, or within their radius (metres on
+    the sphere)."""
+    from django.db.models.expressions import RawSQL
+
+    from reports.models import AreaAlert
+
+    frequency = AreaAlert.Frequency.IMMEDIATE if immediate else AreaAlert.Frequency.DAILY
+    alerts = AreaAlert.objects.filter(confirmed_at__isnull=False, frequency=frequency)
+    # Raw: each alert has its own radius; measured on the sphere like every radius here.
+    within = RawSQL("SELECT id FROM reports_areaalert WHERE location IS NOT NULL AND "
+                    "ST_DistanceSphere(location, ST_GeomFromEWKT(%s)) <= radius_m",
+                    (point.ewkt,))
+    return alerts.filter(Q(area__geom__intersects=point) | Q(pk__in=within))
+
+
+def public_reports_for_alert(alert, since) -> list[Report]:
+    """Public reports filed since `since` inside an alert's area or circle, oldest first."""
+    qs = Report.objects.filter(published=True, created_at__gt=since).select_related(
+        "category", "municipality")
+    if alert.area_id:
+        qs = qs.filter(location__intersects=alert.area.geom)
+    else:
+        qs = qs.filter(location__intersects=metres_envelope(alert.location, alert.radius_m),
+                       location__distance_lte=(alert.location, D(m=alert.radius_m)))
+    return list(qs.order_by("created_at", "id")[:200])

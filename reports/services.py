@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from geoservice.errors import (
@@ -21,12 +22,14 @@ from geoservice.errors import (
     UnknownCategory,
 )
 from maps.geo import valid_lon_lat
+from maps.models import Area
 from maps.selectors import nearest_address
 from reports import events, notify, selectors, subscriptions
 from reports.lifecycle import NEEDS_PUBLIC_TEXT, Status, can_transition
 from reports.models import (
     DESCRIPTION_MAX_LENGTH,
     ApiClient,
+    AreaAlert,
     Municipality,
     Photo,
     Report,
@@ -217,13 +220,14 @@ def _announce(report: Report, now) -> None:
         follow, _ = Subscription.objects.get_or_create(
             report=report, email=report.reporter_email.lower(), defaults={"confirmed_at": now})
     notify.enqueue_report_created(report, reporter_subscription=follow)
+    notify.enqueue_alerts_for(report)
     events.report_changed(events.CREATED, report.pk)
 
 
 @transaction.atomic
 def report_confirm(*, token: str) -> Report:
     """The reporter confirmed a web report by its signed link: publish it (idempotent)."""
-    report_id = subscriptions.read_report_confirm_token(token)
+    report_id = subscriptions.read("report-confirm", token)
     report = Report.objects.select_for_update().filter(pk=report_id).first()
     if report is None:
         raise subscriptions.BadToken("This report has expired; file it again.")
@@ -333,7 +337,7 @@ def report_follow(*, report_id: int, email: str) -> Subscription:
 def subscription_confirm(*, token: str) -> Subscription:
     """Confirm a follow from its signed link (raises BadToken)."""
     subscription = Subscription.objects.filter(
-        pk=subscriptions.read_confirm_token(token)).select_related("report").first()
+        pk=subscriptions.read("follow-confirm", token)).select_related("report").first()
     if subscription is None:
         raise subscriptions.BadToken("This subscription no longer exists.")
     if subscription.confirmed_at is None:
@@ -345,7 +349,7 @@ def subscription_confirm(*, token: str) -> Subscription:
 def subscription_unsubscribe(*, token: str) -> Report | None:
     """End a follow from its signed one-click link; idempotent (raises BadToken)."""
     subscription = Subscription.objects.filter(
-        pk=subscriptions.read_unsubscribe_token(token)).select_related("report").first()
+        pk=subscriptions.read("follow-unsubscribe", token)).select_related("report").first()
     if subscription is None:
         return None  # already unsubscribed
     report = subscription.report
@@ -388,3 +392,56 @@ def _duplicate_target(report: Report, duplicate_of_id: int | None) -> Report:
                            {"duplicate_of": ["That report is itself a duplicate."]})
     return target
 
+
+
+@transaction.atomic
+def alert_subscribe(*, email: str, area_id: int | None = None, location: Point | None = None,
+                    radius_m: int | None = None, frequency: str = "immediate",
+                    language: str = "da") -> AreaAlert:
+    """Ask for mail about new reports in an area or circle; confirmed by mail first."""
+    if (area_id is None) == (location is None):
+        raise InvalidInput("Give an area or a point with a radius.",
+                           {"area": ["Give either area or near + radius."]})
+    if area_id is not None and not Area.objects.filter(pk=area_id).exists():
+        raise InvalidInput("Unknown area.", {"area": [f"No area {area_id}."]})
+    alert = AreaAlert.objects.create(
+        email=email.strip().lower(), area_id=area_id, location=location,
+        radius_m=radius_m if location is not None else None, frequency=frequency,
+        language=language)
+    notify.enqueue_alert_confirmation(alert)
+    return alert
+
+
+def alert_confirm(*, token: str) -> AreaAlert:
+    alert = AreaAlert.objects.filter(pk=subscriptions.read("alert-confirm", token)).first()
+    if alert is None:
+        raise subscriptions.BadToken("This alert no longer exists.")
+    if alert.confirmed_at is None:
+        alert.confirmed_at = timezone.now()
+        alert.save(update_fields=["confirmed_at"])
+    return alert
+
+
+def alert_unsubscribe(*, token: str) -> None:
+    AreaAlert.objects.filter(pk=subscriptions.read("alert-unsubscribe", token)).delete()
+
+
+def alerts_send_digests() -> int:
+    """Enqueue the daily digests that are due; several workers may call it at once."""
+    now = timezone.now()
+    sent = 0
+    due = Q(last_digest_at__lte=now - dt.timedelta(days=1)) | Q(
+        last_digest_at__isnull=True, confirmed_at__lte=now - dt.timedelta(days=1))
+    with transaction.atomic():
+        alerts = list(AreaAlert.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            due, frequency=AreaAlert.Frequency.DAILY, confirmed_at__isnull=False)
+            .select_related("area")[:500])
+        for alert in alerts:
+            reports = selectors.public_reports_for_alert(
+                alert, alert.last_digest_at or alert.confirmed_at)
+            if reports:
+                notify.enqueue_alert_digest(alert, reports)
+                sent += 1
+            alert.last_digest_at = now
+            alert.save(update_fields=["last_digest_at"])
+    return sent

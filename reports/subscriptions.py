@@ -1,61 +1,39 @@
-"""Signed links for following reports: confirm (double opt-in, expires) and one-click
-unsubscribe (never expires, so that an old mail's link still works)."""
+"""Signed links in mails: confirming a follow, an area alert or a web report (double
+opt-in; they expire) and one-click unsubscribing (they never expire, so that an old mail's
+link still works). One salt per kind, so a link of one kind never works as another."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
 
-CONFIRM_SALT = "reports.subscription.confirm"
-UNSUBSCRIBE_SALT = "reports.subscription.unsubscribe"
+# kind → (path, setting naming the validity in hours, or None for links that never expire)
+KINDS = {
+    "follow-confirm": ("/subscriptions/confirm/", "SUBSCRIPTION_CONFIRM_HOURS"),
+    "follow-unsubscribe": ("/subscriptions/unsubscribe/", None),
+    "alert-confirm": ("/alerts/confirm/", "SUBSCRIPTION_CONFIRM_HOURS"),
+    "alert-unsubscribe": ("/alerts/unsubscribe/", None),
+    "report-confirm": ("/reports/confirm/", "REPORT_CONFIRM_HOURS"),
+}
 
 
 class BadToken(Exception):
     """A link that was tampered with, has expired or names nothing."""
 
 
-def confirm_token(subscription_id: int) -> str:
-    return signing.dumps(subscription_id, salt=CONFIRM_SALT)
+def token(kind: str, object_id: int) -> str:
+    return signing.dumps(object_id, salt=f"reports.links.{kind}")
 
 
-def unsubscribe_token(subscription_id: int) -> str:
-    return signing.dumps(subscription_id, salt=UNSUBSCRIBE_SALT)
+def url(kind: str, object_id: int) -> str:
+    return f"{settings.SITE_URL}{KINDS[kind][0]}{token(kind, object_id)}"
 
 
-def read_confirm_token(token: str) -> int:
+def read(kind: str, value: str) -> int:
+    """The object id in a link of `kind` (raises BadToken)."""
+    hours_setting = KINDS[kind][1]
+    max_age = getattr(settings, hours_setting) * 3600 if hours_setting else None
     try:
-        return int(signing.loads(token, salt=CONFIRM_SALT,
-                                 max_age=settings.SUBSCRIPTION_CONFIRM_HOURS * 3600))
+        return int(signing.loads(value, salt=f"reports.links.{kind}", max_age=max_age))
     except (signing.BadSignature, TypeError, ValueError):
-        raise BadToken("This confirmation link is not valid or has expired.") from None
-
-
-def read_unsubscribe_token(token: str) -> int:
-    try:
-        return int(signing.loads(token, salt=UNSUBSCRIBE_SALT))
-    except (signing.BadSignature, TypeError, ValueError):
-        raise BadToken("This unsubscribe link is not valid.") from None
-
-
-def confirm_url(subscription_id: int) -> str:
-    return f"{settings.SITE_URL}/subscriptions/confirm/{confirm_token(subscription_id)}"
-
-
-def unsubscribe_url(subscription_id: int) -> str:
-    return f"{settings.SITE_URL}/subscriptions/unsubscribe/{unsubscribe_token(subscription_id)}"
-
-
-REPORT_CONFIRM_SALT = "reports.report.confirm"
-
-
-def report_confirm_url(report_id: int) -> str:
-    token = signing.dumps(report_id, salt=REPORT_CONFIRM_SALT)
-    return f"{settings.SITE_URL}/reports/confirm/{token}"
-
-
-def read_report_confirm_token(token: str) -> int:
-    try:
-        return int(signing.loads(token, salt=REPORT_CONFIRM_SALT,
-                                 max_age=settings.REPORT_CONFIRM_HOURS * 3600))
-    except (signing.BadSignature, TypeError, ValueError):
-        raise BadToken("This confirmation link is not valid or has expired.") from None
+        raise BadToken("This link is not valid or has expired.") from None

@@ -75,3 +75,7 @@ report_follow = extend_schema(
     summary="Follow a report by mail (double opt-in)",
     request={"application/json": OpenApiTypes.OBJECT},
     responses={202: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR})
+alert_create = extend_schema(
+    summary="Mail about new reports in an area or near a point (double opt-in)",
+    request={"application/json": OpenApiTypes.OBJECT},
+    responses={202: OpenApiTypes.OBJECT, 400: ERROR})

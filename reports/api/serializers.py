@@ -165,3 +165,16 @@ class AddressQuery(serializers.Serializer):
 
 class FollowInput(NoUnknownFields, serializers.Serializer):
     email = StrictEmailField()
+
+
+class AlertInput(NoUnknownFields, serializers.Serializer):
+    email = StrictEmailField()
+    area = serializers.IntegerField(required=False, min_value=1)
+    near = GeoJSONPointField(required=False)
+    radius = serializers.IntegerField(required=False, min_value=50, max_value=5000, default=500)
+    frequency = serializers.ChoiceField(choices=["immediate", "daily"], default="immediate")
+
+    def validate(self, attrs):
+        if ("area" in attrs) == ("near" in attrs):
+            raise serializers.ValidationError({"area": ["Give either area or near."]})
+        return attrs

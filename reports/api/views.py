@@ -22,6 +22,7 @@ from reports import selectors, services
 from reports.api import access, schema
 from reports.api.serializers import (
     AddressQuery,
+    AlertInput,
     AreaOutput,
     AreaQuery,
     CategoryOutput,
@@ -227,6 +228,23 @@ class ReportFollow(ApiView):
         serializer.is_valid(raise_exception=True)
         services.report_follow(report_id=report_id, email=serializer.validated_data["email"])
         return Response({"message": "Check your mail and confirm to follow this report."},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class AlertCreate(ApiView):
+    """POST {"email", "area": id | "near": Point + "radius", "frequency"}: mail about new
+    reports there, after the address is confirmed (double opt-in)."""
+
+    @schema.alert_create
+    def post(self, request):
+        serializer = AlertInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.alert_subscribe(
+            email=data["email"], area_id=data.get("area"), location=data.get("near"),
+            radius_m=data["radius"], frequency=data["frequency"],
+            language=getattr(request, "LANGUAGE_CODE", "da"))
+        return Response({"message": "Check your mail and confirm the alert."},
                         status=status.HTTP_202_ACCEPTED)
 
 

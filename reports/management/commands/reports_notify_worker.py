@@ -4,7 +4,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from reports.notify_worker import run_once
-from reports.services import reports_expire_unconfirmed
+from reports.services import alerts_send_digests, reports_expire_unconfirmed
 
 HOUSEKEEPING_SECONDS = 60
 
@@ -26,6 +26,9 @@ class Command(BaseCommand):
                 expired = reports_expire_unconfirmed()
                 if expired:
                     self.stdout.write(f"deleted {expired} unconfirmed reports")
+                digests = alerts_send_digests()
+                if digests:
+                    self.stdout.write(f"queued {digests} daily digests")
                 housekeeping_at = time.monotonic() + HOUSEKEEPING_SECONDS
             delivered, failed = run_once()
             if delivered or failed:
