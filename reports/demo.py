@@ -32,6 +32,7 @@ from reports.models import (
     Department,
     KleSubject,
     Municipality,
+    Notification,
     Report,
     RoutingRule,
     StaffMembership,
@@ -310,3 +311,5 @@ def load_demo(*, seed: int = 2026, reports_per_municipality: int = 150, log=prin
             log(f"{municipality.name}: {count} reports filed")
         for line in _demo_users(municipalities):
             log(f"Demo account {line}")
+        # The sample reports are history: nobody is to be mailed about them now.
+        Notification.objects.filter(report__source=Report.Source.DEMO).delete()

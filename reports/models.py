@@ -459,6 +459,7 @@ class Subscription(models.Model):
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="followers")
     email = models.EmailField()
+    language = models.CharField(max_length=8, default="da")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -13,7 +13,8 @@ import json
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from reports import selectors, subscriptions
 from reports.models import AreaAlert, Notification, Report, Subscription, Webhook
@@ -51,10 +52,22 @@ def _links(report: Report) -> dict:
     }
 
 
+def _render(template: str, context: dict, language: str) -> tuple[str, str]:
+    """(text, html) of a mail template in the recipient's language."""
+    with translation.override(language):
+        return (render_to_string(f"reports/mail/{template}.txt", context),
+                render_to_string(f"reports/mail/{template}.html", context))
+
+
+def _subject(message: str, language: str, **values) -> str:
+    with translation.override(language):
+        return (gettext(message) % values)[:300]
+
+
 def _mail(event: str, template: str, recipient: str, report: Report, subject: str,
-          *, subscription_id: int | None = None, **context) -> Notification:
-    """A mail; to a follower it carries a signed one-click unsubscribe link (in the text and
-    as List-Unsubscribe headers, RFC 8058)."""
+          *, language: str, subscription_id: int | None = None, **context) -> Notification:
+    """A mail about a report; to a follower it carries a signed one-click unsubscribe link
+    (in the text and as List-Unsubscribe headers, RFC 8058)."""
     headers = {}
     if subscription_id is not None:
         context["unsubscribe_url"] = subscriptions.url("follow-unsubscribe", subscription_id)
@@ -62,11 +75,11 @@ def _mail(event: str, template: str, recipient: str, report: Report, subject: st
                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     context = {"report": report, "photos": list(report.photos.all()), **_links(report),
                **context}
+    text, html = _render(template, context, language)
     return Notification(
         channel=Notification.Channel.EMAIL, event=event, report=report, recipient=recipient,
-        subject=subject[:300], headers=headers,
-        body_text=render_to_string(f"reports/mail/{template}.txt", context),
-        body_html=render_to_string(f"reports/mail/{template}.html", context),
+        subject=_subject(subject, language, id=report.pk, category=report.category.name),
+        headers=headers, body_text=text, body_html=html,
     )
 
 
@@ -92,10 +105,12 @@ def enqueue_report_created(report: Report, *, reporter_subscription: Subscriptio
     if report.department.email:
         rows.append(_mail("department.new_report", "department_new_report",
                           report.department.email, report,
-                          f"Ny henvendelse #{report.pk}: {report.category.name}"))
+                          gettext_noop("New report #%(id)s: %(category)s"),
+                          language=settings.LANGUAGE_CODE))
     if reporter_subscription is not None:
         rows.append(_mail("reporter.receipt", "reporter_receipt", reporter_subscription.email,
-                          report, f"Tak for din henvendelse (#{report.pk})",
+                          report, gettext_noop("Thank you for your report (#%(id)s)"),
+                          language=reporter_subscription.language,
                           subscription_id=reporter_subscription.pk))
     rows += _webhooks("report.created", report)
     Notification.objects.bulk_create(rows)
@@ -107,26 +122,28 @@ def enqueue_report_updated(report: Report, *, public_text: str, status_changed: 
     if status_changed or public_text:
         for follower in report.followers.filter(confirmed_at__isnull=False):
             rows.append(_mail("follower.update", "reporter_update", follower.email, report,
-                              f"Nyt om henvendelse #{report.pk}", public_text=public_text,
+                              gettext_noop("News about report #%(id)s"),
+                              language=follower.language, public_text=public_text,
                               subscription_id=follower.pk))
     rows += _webhooks("report.updated", report)
     Notification.objects.bulk_create(rows)
 
 
-def _confirmation(event: str, template: str, recipient: str, subject: str,
+def _confirmation(event: str, template: str, recipient: str, subject: str, language: str,
                   report: Report | None = None, **context) -> Notification:
+    text, html = _render(template, {"report": report, **context}, language)
     return Notification.objects.create(
         channel=Notification.Channel.EMAIL, event=event, report=report, recipient=recipient,
-        subject=subject,
-        body_text=render_to_string(f"reports/mail/{template}.txt", context),
-        body_html=render_to_string(f"reports/mail/{template}.html", context),
+        subject=_subject(subject, language, id=report.pk if report else ""),
+        body_text=text, body_html=html,
     )
 
 
 def enqueue_follow_confirmation(subscription: Subscription) -> None:
     report = subscription.report
     _confirmation("follower.confirm", "follow_confirm", subscription.email,
-                  f"Bekræft at du vil følge henvendelse #{report.pk}", report=report,
+                  gettext_noop("Confirm that you want to follow report #%(id)s"),
+                  subscription.language, report=report,
                   confirm_url=subscriptions.url("follow-confirm", subscription.pk),
                   hours=settings.SUBSCRIPTION_CONFIRM_HOURS, **_links(report))
 
@@ -134,15 +151,15 @@ def enqueue_follow_confirmation(subscription: Subscription) -> None:
 def enqueue_report_confirmation(report: Report) -> None:
     """The mail with the link that publishes a web report."""
     _confirmation("reporter.confirm", "report_confirm", report.reporter_email,
-                  f"Bekræft din henvendelse #{report.pk}", report=report,
+                  gettext_noop("Confirm your report #%(id)s"), report.language, report=report,
                   confirm_url=subscriptions.url("report-confirm", report.pk),
                   hours=settings.REPORT_CONFIRM_HOURS)
 
 
 def enqueue_alert_confirmation(alert: AreaAlert) -> None:
     _confirmation("alert.confirm", "alert_confirm", alert.email,
-                  "Bekræft din nabo-advisering", alert=alert,
-                  confirm_url=subscriptions.url("alert-confirm", alert.pk),
+                  gettext_noop("Confirm your neighbourhood alert"), alert.language,
+                  alert=alert, confirm_url=subscriptions.url("alert-confirm", alert.pk),
                   hours=settings.SUBSCRIPTION_CONFIRM_HOURS)
 
 
@@ -151,24 +168,26 @@ def _alert_mail(alert: AreaAlert, reports: list[Report], event: str, subject: st
     unsubscribe = subscriptions.url("alert-unsubscribe", alert.pk)
     context = {"alert": alert, "reports": reports, "unsubscribe_url": unsubscribe,
                "site_url": settings.SITE_URL}
+    text, html = _render("alert", context, alert.language)
     return Notification(
         channel=Notification.Channel.EMAIL, event=event,
         report=reports[0] if len(reports) == 1 else None, recipient=alert.email,
-        subject=subject, headers={"List-Unsubscribe": f"<{unsubscribe}>",
-                                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-        body_text=render_to_string("reports/mail/alert.txt", context),
-        body_html=render_to_string("reports/mail/alert.html", context),
+        subject=_subject(subject, alert.language, count=len(reports),
+                         category=reports[0].category.name),
+        headers={"List-Unsubscribe": f"<{unsubscribe}>",
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        body_text=text, body_html=html,
     )
 
 
 def enqueue_alerts_for(report: Report) -> None:
     """Immediate area alerts for a report that just became public."""
     rows = [_alert_mail(alert, [report], "alert.new_report",
-                        f"Ny henvendelse i dit område: {report.category.name}")
+                        gettext_noop("New report in your area: %(category)s"))
             for alert in selectors.alerts_matching(report.location, immediate=True)]
     Notification.objects.bulk_create(rows)
 
 
 def enqueue_alert_digest(alert: AreaAlert, reports: list[Report]) -> None:
     Notification.objects.bulk_create([_alert_mail(
-        alert, reports, "alert.digest", f"{len(reports)} nye henvendelser i dit område")])
+        alert, reports, "alert.digest", gettext_noop("%(count)s new reports in your area"))])

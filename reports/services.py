@@ -44,6 +44,12 @@ from reports.routing import route
 CITIZEN = "citizen"
 
 
+def _language(code: str) -> str:
+    """One of the service's languages (da, sv, en); Danish otherwise."""
+    code = (code or "").split("-")[0].lower()
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 @dataclass(frozen=True)
 class Reporter:
     name: str = ""
@@ -188,7 +194,7 @@ def report_create(
         reporter_phone=reporter.phone.strip(),
         source=source,
         published=not needs_confirmation,
-        language=language if language in dict(settings.LANGUAGES) else "da",
+        language=_language(language),
         api_client=client.api_client,
         device_id=client.device_id[:100],
         account_id=client.account_id[:100],
@@ -218,7 +224,8 @@ def _announce(report: Report, now) -> None:
     if report.reporter_email:
         # The reporter follows their own report from the start (they gave the address).
         follow, _ = Subscription.objects.get_or_create(
-            report=report, email=report.reporter_email.lower(), defaults={"confirmed_at": now})
+            report=report, email=report.reporter_email.lower(),
+            defaults={"confirmed_at": now, "language": report.language})
     notify.enqueue_report_created(report, reporter_subscription=follow)
     notify.enqueue_alerts_for(report)
     events.report_changed(events.CREATED, report.pk)
@@ -321,14 +328,15 @@ def photo_add(*, report_id: int, data: bytes) -> Photo:
 
 
 @transaction.atomic
-def report_follow(*, report_id: int, email: str) -> Subscription:
+def report_follow(*, report_id: int, email: str, language: str = "da") -> Subscription:
     """Ask to follow a report ("this is my problem too"): a confirmation mail is enqueued
     unless the address already follows it."""
     report = Report.objects.filter(pk=report_id).first()
     if report is None:
         raise NotFound(f"No report {report_id}.")
     email = email.strip().lower()
-    subscription, created = Subscription.objects.get_or_create(report=report, email=email)
+    subscription, _ = Subscription.objects.get_or_create(
+        report=report, email=email, defaults={"language": _language(language)})
     if subscription.confirmed_at is None:
         notify.enqueue_follow_confirmation(subscription)
     return subscription
@@ -407,7 +415,7 @@ def alert_subscribe(*, email: str, area_id: int | None = None, location: Point |
     alert = AreaAlert.objects.create(
         email=email.strip().lower(), area_id=area_id, location=location,
         radius_m=radius_m if location is not None else None, frequency=frequency,
-        language=language)
+        language=_language(language))
     notify.enqueue_alert_confirmation(alert)
     return alert
 

@@ -49,6 +49,8 @@ ensure_system_packages() {
   if ! ldconfig -p 2>/dev/null | grep -q 'libgdal\.so'; then missing+=(gdal-bin); fi
   if ! ldconfig -p 2>/dev/null | grep -q 'libgeos_c\.so'; then missing+=(libgeos-c1v5); fi
   if ! command -v psql >/dev/null 2>&1; then missing+=(postgresql-client); fi
+  # msgfmt compiles the translations (Danish, Swedish; English is the source).
+  if ! command -v msgfmt >/dev/null 2>&1; then missing+=(gettext); fi
   for pkg in "${EXTRA_APT_PACKAGES[@]:-}"; do
     [ -n "$pkg" ] && ! dpkg_has "$pkg" && missing+=("$pkg")
   done
@@ -163,6 +165,8 @@ setup_all() {
   ensure_venv
   ensure_database
   export DEBUG="${DEBUG:-1}"
+  say "Compiling translations"
+  "$VENV/bin/python" manage.py compilemessages --ignore=.venv --ignore=var -v 0
   say "Migrating the database"
   "$VENV/bin/python" manage.py migrate --noinput -v 0
 }

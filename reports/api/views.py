@@ -226,7 +226,8 @@ class ReportFollow(ApiView):
     def post(self, request, report_id: int):
         serializer = FollowInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.report_follow(report_id=report_id, email=serializer.validated_data["email"])
+        services.report_follow(report_id=report_id, email=serializer.validated_data["email"],
+                               language=getattr(request, "LANGUAGE_CODE", "da"))
         return Response({"message": "Check your mail and confirm to follow this report."},
                         status=status.HTTP_202_ACCEPTED)
 

@@ -195,7 +195,7 @@ def test_following_needs_confirmation_then_mails_updates_with_one_click_unsubscr
     run_once()
     assert sorted(m.to[0] for m in mail.outbox[1:]) == ["mette@example.dk"]  # not confirmed
     confirm = client.get(_link(confirmation.body, "confirm"))
-    assert confirm.status_code == 200 and "follow" in confirm.content.decode()
+    assert confirm.status_code == 200 and "Du følger nu henvendelsen" in confirm.content.decode()
     mail.outbox.clear()
     services.report_transition(report_id=report.pk, to_status="resolved", public_text="Løst")
     run_once()
@@ -298,3 +298,24 @@ def test_unconfirmed_reports_expire(world, settings):
     published = file_report(reporter=reporter())
     assert services.reports_expire_unconfirmed() == 1
     assert list(Report.objects.values_list("pk", flat=True)) == [published.pk]
+
+
+@pytest.mark.parametrize("language,thanks,status", [
+    ("da", "Tak for din henvendelse!", "Løst"),
+    ("sv", "Tack för ditt ärende!", "Åtgärdat"),
+    ("en", "Thank you for your report!", "Resolved"),
+])
+def test_mails_come_in_the_reporters_language(world, client, language, thanks, status):
+    body = {"location": {"type": "Point", "coordinates": [12.3633, 55.73]},
+            "category": "pothole", "description": "Hul",
+            "reporter": {"email": "borger@example.dk"}}
+    response = client.post("/api/v1/reports/", body, content_type="application/json",
+                           HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 201
+    services.report_transition(report_id=response.json()["id"], to_status="resolved")
+    run_once()
+    receipt, update = [m for m in mail.outbox if m.to == ["borger@example.dk"]]
+    assert thanks in receipt.body and thanks in receipt.alternatives[0][0]
+    assert f": {status}" in update.body
+    department = next(m for m in mail.outbox if m.to == ["vej@ballerup.example.dk"])
+    assert department.subject.startswith("Ny henvendelse")  # the municipality's language
