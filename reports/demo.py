@@ -36,9 +36,12 @@ from reports.models import (
     Report,
     RoutingRule,
     StaffMembership,
+    Webhook,
 )
 
 DATA = Path(settings.BASE_DIR) / "data"
+DEMO_WEBHOOK_URL = "http://127.0.0.1:8099/webhook"
+DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
 KLE_FILE = DATA / "kle" / "KLE-Emneplan_Version2-0_2015-08-01.xml.gz"
 MUNICIPALITIES_FILE = DATA / "boundaries" / "dagi-2014" / "kommuner.geojson.gz"
 BALLERUP_DISTRICTS_FILE = DATA / "boundaries" / "ballerup" / "postnumre.geojson"
@@ -311,5 +314,10 @@ def load_demo(*, seed: int = 2026, reports_per_municipality: int = 150, log=prin
             log(f"{municipality.name}: {count} reports filed")
         for line in _demo_users(municipalities):
             log(f"Demo account {line}")
+        # A back-office system for Ballerup: script/server runs a receiver for it.
+        Webhook.objects.get_or_create(
+            municipality=municipalities["0151"], url=DEMO_WEBHOOK_URL,
+            defaults={"secret": DEMO_WEBHOOK_SECRET,
+                      "event_types": ["report.created", "report.updated"]})
         # The sample reports are history: nobody is to be mailed about them now.
         Notification.objects.filter(report__source=Report.Source.DEMO).delete()
