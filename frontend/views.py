@@ -1,4 +1,4 @@
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -26,39 +26,35 @@ def report_page(request, report_id: int):
     })
 
 
-def subscription_confirm(request, token: str):
+def _signed_link_page(request, token: str, action, page) -> HttpResponse:
+    """Run the service behind a signed mail link and show the outcome, or why the link
+    does not work (400)."""
     try:
-        subscription = services.subscription_confirm(token=token)
+        result = action(token=token)
     except BadToken as exc:
-        return render(request, "frontend/message.html", {"title": _("Link not valid"),
-                                                           "message": str(exc)}, status=400)
-    return render(request, "frontend/message.html", {
+        return render(request, "frontend/message.html",
+                      {"title": _("Link not valid"), "message": str(exc)}, status=400)
+    return render(request, "frontend/message.html", page(result))
+
+
+def subscription_confirm(request, token: str):
+    return _signed_link_page(request, token, services.subscription_confirm, lambda sub: {
         "title": _("You now follow this report"),
-        "message": _("We will mail you when report #%(id)s changes.") % {
-            "id": subscription.report_id},
-        "report_id": subscription.report_id})
+        "message": _("We will mail you when report #%(id)s changes.") % {"id": sub.report_id},
+        "report_id": sub.report_id})
 
 
 @csrf_exempt  # RFC 8058 one-click unsubscribe: mail clients POST without a CSRF token
 def subscription_unsubscribe(request, token: str):
-    try:
-        report = services.subscription_unsubscribe(token=token)
-    except BadToken as exc:
-        return render(request, "frontend/message.html", {"title": _("Link not valid"),
-                                                           "message": str(exc)}, status=400)
-    return render(request, "frontend/message.html", {
-        "title": _("You will get no more mails about this report"),
-        "message": _("You can follow it again from its page."),
-        "report_id": report.pk if report else None})
+    return _signed_link_page(request, token, services.subscription_unsubscribe,
+                             lambda report: {
+                                 "title": _("You will get no more mails about this report"),
+                                 "message": _("You can follow it again from its page."),
+                                 "report_id": report.pk if report else None})
 
 
 def report_confirm(request, token: str):
-    try:
-        report = services.report_confirm(token=token)
-    except BadToken as exc:
-        return render(request, "frontend/message.html", {"title": _("Link not valid"),
-                                                           "message": str(exc)}, status=400)
-    return render(request, "frontend/message.html", {
+    return _signed_link_page(request, token, services.report_confirm, lambda report: {
         "title": _("Thank you, your report is sent"),
         "message": _("Report #%(id)s is now with %(department)s.") % {
             "id": report.pk, "department": report.department.name},
@@ -66,22 +62,12 @@ def report_confirm(request, token: str):
 
 
 def alert_confirm(request, token: str):
-    try:
-        services.alert_confirm(token=token)
-    except BadToken as exc:
-        return render(request, "frontend/message.html", {"title": _("Link not valid"),
-                                                           "message": str(exc)}, status=400)
-    return render(request, "frontend/message.html", {
+    return _signed_link_page(request, token, services.alert_confirm, lambda alert: {
         "title": _("Your alert is on"),
         "message": _("We will mail you about new reports in the area.")})
 
 
 @csrf_exempt  # RFC 8058 one-click unsubscribe
 def alert_unsubscribe(request, token: str):
-    try:
-        services.alert_unsubscribe(token=token)
-    except BadToken as exc:
-        return render(request, "frontend/message.html", {"title": _("Link not valid"),
-                                                           "message": str(exc)}, status=400)
-    return render(request, "frontend/message.html", {
+    return _signed_link_page(request, token, services.alert_unsubscribe, lambda _result: {
         "title": _("Your alert is off"), "message": _("You will get no more alert mails.")})

@@ -43,3 +43,9 @@ def webhook_receiver(script: list | None = None):
         yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
     finally:
         server.shutdown()
+
+
+def link_in(body: str, path: str) -> str:
+    """The path of the first link in a mail body that contains `path`."""
+    word = next(w for w in body.split() if path in w)
+    return word[word.index(path):]

@@ -21,6 +21,7 @@ from tests.reports.factories import (
     file_report,
     served_municipality,
 )
+from tests.reports.notify_helpers import link_in
 
 pytestmark = pytest.mark.django_db
 
@@ -33,18 +34,13 @@ def world():
     return municipality
 
 
-def _link(body: str, path: str) -> str:
-    word = next(w for w in body.split() if path in w)
-    return word[word.index(path):]
-
-
 def subscribe(client, **data):
     response = client.post("/api/v1/alerts/", {"email": "nabo@example.dk", **data},
                            content_type="application/json")
     assert response.status_code == 202, response.content
     run_once()
     confirmation = mail.outbox.pop()
-    assert client.get(_link(confirmation.body, "/alerts/confirm/")).status_code == 200
+    assert client.get(link_in(confirmation.body, "/alerts/confirm/")).status_code == 200
     return AreaAlert.objects.latest("id")
 
 
@@ -58,14 +54,14 @@ def test_immediate_alert_for_an_area_after_double_opt_in(world, client):
     assert [m.subject for m in mail.outbox if m.to == ["nabo@example.dk"]] == [
         "Bekræft din nabo-advisering"]
     confirmation = next(m for m in mail.outbox if m.to == ["nabo@example.dk"])
-    assert client.get(_link(confirmation.body, "/alerts/confirm/")).status_code == 200
+    assert client.get(link_in(confirmation.body, "/alerts/confirm/")).status_code == 200
     mail.outbox.clear()
     inside = file_report(lon_lat=MAALOEV, description="Hul i Måløv")
     file_report(lon_lat=BALLERUP_TOWN)                 # outside Måløv
     run_once()
     (alert_mail,) = [m for m in mail.outbox if m.to == ["nabo@example.dk"]]
     assert f"#{inside.pk}" in alert_mail.body and "Hul i Måløv" in alert_mail.body
-    unsubscribe = _link(alert_mail.body, "/alerts/unsubscribe/")
+    unsubscribe = link_in(alert_mail.body, "/alerts/unsubscribe/")
     assert alert_mail.extra_headers["List-Unsubscribe"] == f"<http://127.0.0.1:8000{unsubscribe}>"
     assert client.post(unsubscribe).status_code == 200
     assert not AreaAlert.objects.exists()

@@ -22,7 +22,7 @@ from tests.reports.factories import (
     file_report,
     served_municipality,
 )
-from tests.reports.notify_helpers import webhook_receiver
+from tests.reports.notify_helpers import link_in, webhook_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -174,11 +174,6 @@ def test_webhook_event_types_and_department_filter(world):
         "recipient", "event")) == [("http://127.0.0.1:9/a", "report.updated")]
 
 
-def _link(body: str, kind: str) -> str:
-    line = next(part for part in body.split() if f"/subscriptions/{kind}/" in part)
-    return line[line.index("/subscriptions/"):]
-
-
 def test_following_needs_confirmation_then_mails_updates_with_one_click_unsubscribe(
         world, client):
     report = file_report(reporter=reporter())
@@ -194,7 +189,7 @@ def test_following_needs_confirmation_then_mails_updates_with_one_click_unsubscr
                                public_text="Modtaget")
     run_once()
     assert sorted(m.to[0] for m in mail.outbox[1:]) == ["mette@example.dk"]  # not confirmed
-    confirm = client.get(_link(confirmation.body, "confirm"))
+    confirm = client.get(link_in(confirmation.body, "/subscriptions/confirm/"))
     assert confirm.status_code == 200 and "Du følger nu henvendelsen" in confirm.content.decode()
     mail.outbox.clear()
     services.report_transition(report_id=report.pk, to_status="resolved", public_text="Løst")
@@ -202,7 +197,7 @@ def test_following_needs_confirmation_then_mails_updates_with_one_click_unsubscr
     by_to = {m.to[0]: m for m in mail.outbox}
     assert set(by_to) == {"mette@example.dk", "nabo@example.dk"}
     neighbour = by_to["nabo@example.dk"]
-    unsubscribe = _link(neighbour.body, "unsubscribe")
+    unsubscribe = link_in(neighbour.body, "/subscriptions/unsubscribe/")
     assert neighbour.extra_headers["List-Unsubscribe"].endswith(unsubscribe + ">")
     assert neighbour.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert client.post(unsubscribe).status_code == 200          # RFC 8058 one-click POST
@@ -218,7 +213,7 @@ def test_tampered_and_expired_links_are_refused(world, client, settings, monkeyp
     report = file_report()
     services.report_follow(report_id=report.pk, email="nabo@example.dk")
     run_once()
-    link = _link(mail.outbox[-1].body, "confirm")
+    link = link_in(mail.outbox[-1].body, "/subscriptions/confirm/")
     assert client.get(link[:-2] + "xx").status_code == 400
     assert client.get("/subscriptions/unsubscribe/garbage").status_code == 400
     import time as time_module
@@ -260,8 +255,7 @@ def test_web_reports_wait_for_confirmation_where_the_municipality_asks(world, cl
     run_once()
     (confirmation,) = mail.outbox
     assert confirmation.to == ["borger@example.dk"]
-    link = next(w for w in confirmation.body.split() if "/reports/confirm/" in w)
-    link = link[link.index("/reports/confirm/"):]
+    link = link_in(confirmation.body, "/reports/confirm/")
     assert client.get(link[:-3] + "abc").status_code == 400
     assert client.get(link).status_code == 200
     assert client.get(link).status_code == 200                  # idempotent
