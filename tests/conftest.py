@@ -3,10 +3,12 @@ boundaries, districts and addresses once per run; each test then runs in a trans
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 
 from maps.importers.addresses import import_addresses
 from maps.importers.areas import import_areas
@@ -14,6 +16,12 @@ from maps.models import Area
 from reports.kle import import_kle
 
 DATA = Path(settings.BASE_DIR) / "data"
+
+# CI runs the property-based tests with fixed seeds so that a landing does not depend on
+# luck; developers' runs keep exploring new examples.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def load_reference_data() -> None:
