@@ -43,3 +43,18 @@ def test_pool_can_be_turned_off(monkeypatch):
 def test_bad_database_urls(url):
     with pytest.raises(ImproperlyConfigured):
         database_from_url(url)
+
+
+def test_cache_url_selects_a_shared_redis_cache(monkeypatch):
+    import importlib
+
+    import geoservice.settings as settings_module
+
+    monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:6379/1")
+    try:
+        reloaded = importlib.reload(settings_module)
+        assert reloaded.CACHES["default"]["BACKEND"].endswith("RedisCache")
+        assert reloaded.CACHES["default"]["LOCATION"] == "redis://127.0.0.1:6379/1"
+    finally:
+        monkeypatch.delenv("CACHE_URL")
+        importlib.reload(settings_module)

@@ -1,7 +1,7 @@
 """Fixed-window rate limits in Django's cache.
 
 With the default local-memory cache the count is per process; configure a shared cache
-(CACHE_URL=redis://…) when several processes serve the API.
+(CACHE_URL=redis://…, see settings) when several processes serve the API.
 """
 
 from __future__ import annotations
