@@ -187,6 +187,8 @@ class Report(models.Model):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
     # False while a web report waits for its reporter's confirmation (see Municipality).
     published = models.BooleanField(default=True)
     language = models.CharField(max_length=8, default="da",
@@ -223,6 +225,8 @@ class ReportEvent(models.Model):
         STATUS = "status", "Status changed"
         PUBLIC_REPLY = "public_reply", "Public reply"
         INTERNAL_NOTE = "internal_note", "Internal note"
+        REROUTED = "rerouted", "Re-routed"
+        ASSIGNED = "assigned", "Assigned"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

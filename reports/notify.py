@@ -116,6 +116,15 @@ def enqueue_report_created(report: Report, *, reporter_subscription: Subscriptio
     Notification.objects.bulk_create(rows)
 
 
+def enqueue_report_routed(report: Report) -> None:
+    """The department mail again, to the department a report was re-routed to."""
+    if report.department.email:
+        Notification.objects.bulk_create([_mail(
+            "department.new_report", "department_new_report", report.department.email, report,
+            gettext_noop("New report #%(id)s: %(category)s"), language=settings.LANGUAGE_CODE)])
+    Notification.objects.bulk_create(_webhooks("report.updated", report))
+
+
 def enqueue_report_updated(report: Report, *, public_text: str, status_changed: bool) -> None:
     """Mail to every confirmed follower on a public status change or reply, and webhooks."""
     rows = []

@@ -33,7 +33,7 @@ from reports.routing import Rule
 # Timeline kinds that the public sees (their public_text only).
 PUBLIC_EVENT_KINDS = (
     ReportEvent.Kind.CREATED, ReportEvent.Kind.ROUTED, ReportEvent.Kind.STATUS,
-    ReportEvent.Kind.PUBLIC_REPLY,
+    ReportEvent.Kind.PUBLIC_REPLY, ReportEvent.Kind.REROUTED,
 )
 
 
