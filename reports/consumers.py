@@ -151,7 +151,7 @@ class ReportConsumer(_JsonConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         await self.join({events.report_group(self.report_id)})
-        await self.send_json(snapshot["follow"])
+        await self.send_json(snapshot.follow)
 
 
 class StaffConsumer(_JsonConsumer):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from functools import partial
 
 from asgiref.sync import async_to_sync
@@ -69,8 +70,19 @@ def _map_groups(lon: float, lat: float, municipality_code: str) -> list[str]:
             municipality_group(municipality_code)]
 
 
-def build_events(kind: str, report_id: int) -> dict[str, dict] | None:
-    """{"public": …, "follow": …, "staff": …} payloads for one report, or None if it is gone."""
+@dataclass(frozen=True)
+class ReportEvents:
+    """The payloads of one change: for map sockets, report followers and staff queues, and
+    the row they were built from (its location and department choose the groups)."""
+
+    row: dict
+    public: dict
+    follow: dict
+    staff: dict
+
+
+def build_events(kind: str, report_id: int) -> ReportEvents | None:
+    """The payloads for one published report, or None if it is gone or not public."""
     row = selectors.live_report_row(report_id)
     if row is None:
         return None
@@ -88,25 +100,23 @@ def build_events(kind: str, report_id: int) -> dict[str, dict] | None:
             "routing_explanation": row["routing_explanation"],
         },
     }
-    return {"public": public, "follow": follow, "staff": staff, "_row": row}
+    return ReportEvents(row=row, public=public, follow=follow, staff=staff)
 
 
 def broadcast(kind: str, report_id: int, previous_department_id: int | None = None) -> None:
     """Send a report's events to every group that should see them (after commit)."""
-    events = build_events(kind, report_id)
+    layer = get_channel_layer()
+    events = build_events(kind, report_id) if layer is not None else None
     if events is None:
         return
-    row = events["_row"]
-    sends = [(group, events["public"]) for group in
+    row = events.row
+    sends = [(group, events.public) for group in
              _map_groups(row["lon"], row["lat"], row["municipality_code"])]
-    sends.append((report_group(report_id), events["follow"]))
+    sends.append((report_group(report_id), events.follow))
     departments = {row["department_id"]}
     if previous_department_id is not None:
         departments.add(previous_department_id)
-    sends += [(department_group(d), events["staff"]) for d in departments]
-    layer = get_channel_layer()
-    if layer is None:
-        return
+    sends += [(department_group(d), events.staff) for d in departments]
     async_to_sync(_send_all)(layer, sends)
 
 

@@ -10,7 +10,7 @@ from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.db import connection
-from django.db.models import Count, F, FloatField, Func, Q, QuerySet
+from django.db.models import Count, F, FloatField, Func, Prefetch, Q, QuerySet
 from shapely.ops import nearest_points
 
 from maps.geo import haversine_m, metres_envelope
@@ -235,22 +235,26 @@ def public_feature(report_id: int) -> str | None:
     return row[0] if row else None
 
 
+def public_events() -> QuerySet[ReportEvent]:
+    """Timeline rows the public may see (their public_text only), oldest first."""
+    return ReportEvent.objects.filter(kind__in=PUBLIC_EVENT_KINDS).order_by("created_at", "id")
+
+
+def timeline_entry(event: ReportEvent) -> dict:
+    """One public timeline row as JSON-able data, identity numbers masked."""
+    return {
+        "kind": event.kind,
+        "from_status": event.from_status or None,
+        "to_status": event.to_status or None,
+        "text": mask_identity_numbers(event.public_text),
+        "by": event.actor_label,
+        "at": event.created_at.isoformat(),
+    }
+
+
 def public_timeline(report_id: int) -> list[dict]:
     """The public part of a report's timeline, oldest first."""
-    rows = ReportEvent.objects.filter(report_id=report_id, kind__in=PUBLIC_EVENT_KINDS).values(
-        "kind", "from_status", "to_status", "public_text", "actor_label", "created_at"
-    )
-    return [
-        {
-            "kind": row["kind"],
-            "from_status": row["from_status"] or None,
-            "to_status": row["to_status"] or None,
-            "text": mask_identity_numbers(row["public_text"]),
-            "by": row["actor_label"],
-            "at": row["created_at"].isoformat(),
-        }
-        for row in rows
-    ]
+    return [timeline_entry(e) for e in public_events().filter(report_id=report_id)]
 
 
 def areas_listed(*, kind: str | None = None, municipality_code: str | None = None
@@ -273,17 +277,18 @@ def served_municipalities_overview() -> list[dict]:
         .annotate(
             open_reports=Count(
                 "categories__reports",
-                filter=Q(categories__reports__status__in=list(OPEN_STATUSES)),
+                filter=Q(categories__reports__status__in=list(OPEN_STATUSES),
+                         categories__reports__published=True),
             ),
         )
+        .prefetch_related(Prefetch("categories", to_attr="open_categories",
+                                   queryset=Category.objects.filter(active=True)
+                                   .order_by("group", "name")))
         .order_by("name")
     )
-    categories = {
-        m.id: list(categories_for_municipality(m).values_list("name", flat=True)) for m in rows
-    }
     return [
         {"code": m.code, "name": m.name, "open_reports": m.open_reports,
-         "categories": categories[m.id]}
+         "categories": [c.name for c in m.open_categories]}
         for m in rows
     ]
 

@@ -75,3 +75,11 @@ def photo_token_valid(token: str, report_id: int) -> bool:
     except signing.BadSignature:
         return False
     return value == str(report_id)
+
+
+def may_add_photo(report, client: ApiClient | None, token: str) -> bool:
+    """Photos after creation: with the report's own upload token, or with an API key whose
+    municipality scope covers the report."""
+    if token:
+        return photo_token_valid(token, report.id)
+    return client is not None and client.municipality_id in (None, report.municipality_id)

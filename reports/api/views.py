@@ -200,11 +200,8 @@ class ReportPhotos(ApiView):
         report = Report.objects.filter(pk=report_id).only("id", "municipality_id").first()
         if report is None:
             raise NotFound(f"No report {report_id}.")
-        client = request.api_client
-        token = request.headers.get("X-Photo-Token", "")
-        allowed = access.photo_token_valid(token, report.id) if token else (
-            client is not None and client.municipality_id in (None, report.municipality_id))
-        if not allowed:
+        if not access.may_add_photo(report, request.api_client,
+                                    request.headers.get("X-Photo-Token", "")):
             raise access.InvalidApiKey(
                 "Send the photo_upload_token of the report's creation as X-Photo-Token, "
                 "or an API key for this municipality.")

@@ -207,13 +207,17 @@ def _latest_public_note():
     )
 
 
-def _requests_queryset():
-    return (
+def _requests_queryset(*, extensions: bool = False):
+    qs = (
         Report.objects.filter(published=True)
         .select_related("category", "department", "municipality")
         .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("id")))
         .annotate(status_notes=_latest_public_note())
     )
+    if extensions:  # the notes of a whole page in one query, not one per request
+        qs = qs.prefetch_related(Prefetch("events", queryset=selectors.public_events(),
+                                          to_attr="public_events"))
+    return qs
 
 
 def _request_json(report: Report, *, extensions: bool) -> dict:
@@ -246,9 +250,10 @@ def _request_json(report: Report, *, extensions: bool) -> dict:
             "answers": [{"code": code, "value": ",".join(map(str, value))
                          if isinstance(value, list) else value}
                         for code, value in report.answers.items()],
-            "notes": [{"datetime": iso(parse_datetime(note["at"])), "kind": note["kind"],
-                       "status": note["to_status"], "text": note["text"]}
-                      for note in selectors.public_timeline(report.pk)],
+            "notes": [{"datetime": iso(event.created_at), "kind": event.kind,
+                       "status": event.to_status or None,
+                       "text": mask_identity_numbers(event.public_text)}
+                      for event in report.public_events],
             "photos": [{"url": p.url, "thumbnail_url": p.thumbnail_url} for p in photos],
         }
     return data
@@ -263,7 +268,8 @@ def requests_view(request, fmt):
     client = access.api_client_from_header(request) if "Authorization" in request.headers \
         else None
     access.check_rate(request, client, posting=False)
-    qs = _requests_queryset()
+    extensions = params.get("extensions", "").lower() == "true"
+    qs = _requests_queryset(extensions=extensions)
     municipality = _jurisdiction(request, params, required=False)
     if municipality:
         qs = qs.filter(municipality=municipality)
@@ -276,7 +282,6 @@ def requests_view(request, fmt):
         qs = _filter_requests(qs, params)
     page_size = _int(params, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     page = _int(params, "page", 1, 1, 1_000_000)
-    extensions = params.get("extensions", "").lower() == "true"
     reports = list(qs.order_by("-created_at", "-id")[(page - 1) * page_size: page * page_size])
     return render([_request_json(r, extensions=extensions) for r in reports], fmt,
                   "service_requests")
@@ -338,10 +343,10 @@ def request_detail(request, fmt, request_id: str):
     _methods(request, "GET")
     if not request_id.isdigit():
         raise Open311Error(404, f"No service request {request_id!r}.")
-    report = _requests_queryset().filter(pk=int(request_id)).first()
+    extensions = request.GET.get("extensions", "").lower() == "true"
+    report = _requests_queryset(extensions=extensions).filter(pk=int(request_id)).first()
     if report is None:
         raise Open311Error(404, f"No service request {request_id}.")
-    extensions = request.GET.get("extensions", "").lower() == "true"
     return render([_request_json(report, extensions=extensions)], fmt, "service_requests")
 
 

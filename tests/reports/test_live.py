@@ -7,7 +7,6 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.test import override_settings
 
 from reports import events, services
 from reports.models import KleSubject, StaffMembership
@@ -317,7 +316,6 @@ def test_staff_socket_gets_its_departments_events_with_contact_data(world, clien
     async_to_sync(scenario)()
 
 
-@override_settings(LIVE_MAX_TILES=1)
 def test_municipality_admin_sees_every_department_of_the_municipality(world):
     from reports.selectors import staff_department_ids
 

@@ -333,3 +333,15 @@ def test_wrong_method_is_405_in_the_error_shape(client, world):
     response = client.delete(f"{BASE}requests.json")
     assert response.status_code == 405
     assert response.json()[0]["code"] == 405
+
+
+def test_a_page_with_extensions_costs_a_constant_number_of_queries(
+        client, world, django_assert_max_num_queries):
+    for index in range(20):
+        report = file_report(description=f"Nr. {index}")
+        services.report_transition(report_id=report.pk, to_status="acknowledged",
+                                   public_text="Set")
+    with django_assert_max_num_queries(4):  # requests, photos, public events (+1 spare)
+        items = client.get(f"{BASE}requests.json?extensions=true").json()
+    assert len(items) == 20
+    assert all(len(i["extended_attributes"]["notes"]) == 3 for i in items)
