@@ -1,9 +1,12 @@
-from django.urls import path
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from frontend import views
 
 urlpatterns = [
-    path("", views.landing, name="landing"),
+    path("", views.map_page, name="map"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["frontend"]), name="javascript-catalog"),
     path("reports/<int:report_id>", views.report_page, name="report-page"),
     path("reports/<int:report_id>/", views.report_page),
     path("reports/confirm/<str:token>", views.report_confirm, name="report-confirm"),

@@ -1,21 +1,40 @@
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from frontend.basemap import basemap_style
 from reports import services
+from reports.lifecycle import OPEN_STATUSES, Status
 from reports.selectors import public_report, public_timeline, served_municipalities_overview
 from reports.subscriptions import BadToken
 
 
-def landing(request):
-    return render(request, "frontend/landing.html",
-                  {"municipalities": served_municipalities_overview()})
+def _map_config() -> dict:
+    """What the browser needs to draw the map (passed with json_script)."""
+    lon, lat, zoom = (float(v) for v in settings.MAP_START.split(","))
+    return {
+        "basemap": basemap_style(settings.BASEMAP_STYLE),
+        "start": {"lon": lon, "lat": lat, "zoom": zoom},
+        "clusterMaxZoom": settings.TILE_CLUSTER_MAX_ZOOM,
+        "statuses": [{"code": code, "label": str(label),
+                      "open": code in {s.value for s in OPEN_STATUSES}}
+                     for code, label in Status.choices],
+    }
+
+
+def map_page(request):
+    """The citizen map: reports on a map, filters and a list, and the report flow."""
+    municipalities = served_municipalities_overview()
+    return render(request, "frontend/map.html", {
+        "config": {**_map_config(), "municipalities": [m["code"] for m in municipalities]},
+        "municipalities": municipalities})
 
 
 def report_page(request, report_id: int):
-    """A report's public page (the link in receipts and status mails)."""
+    """A report's public page (the link in receipts and status mails), live."""
     report = public_report(report_id)
     if report is None:
         raise Http404("No such report")
@@ -23,6 +42,9 @@ def report_page(request, report_id: int):
                 for event in public_timeline(report_id)]
     return render(request, "frontend/report.html", {
         "report": report, "photos": list(report.photos.all()), "timeline": timeline,
+        "config": {**_map_config(), "report": {"id": report.id, "version": report.version,
+                                               "lon": report.location.x,
+                                               "lat": report.location.y}},
     })
 
 

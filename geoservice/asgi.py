@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoservice.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+from geoservice.handlers import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()
 

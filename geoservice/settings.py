@@ -104,6 +104,16 @@ USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
+# Browser libraries from npm (frontend/package.json, installed by the set-up scripts),
+# served from our own static files: no CDN at run time.
+STATICFILES_DIRS = [
+    ("vendor/maplibre-gl", BASE_DIR / "frontend" / "node_modules" / "maplibre-gl" / "dist"),
+]
+# The map's base layer: "osm" (OpenStreetMap's raster tiles, with attribution), "none" (no
+# base layer: boundaries and reports only), or the URL of a MapLibre style JSON.
+BASEMAP_STYLE = env_str("BASEMAP_STYLE", "osm")
+# Where the map opens: lon, lat, zoom (Ballerup by default, the demo's first municipality).
+MAP_START = env_str("MAP_START", "12.3633,55.7300,12")
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
@@ -190,6 +200,12 @@ if REDIS_URL:
 # at 12); a viewport needing more than LIVE_MAX_TILES tiles joins municipality groups.
 LIVE_TILE_ZOOM = env_int("LIVE_TILE_ZOOM", 12)
 LIVE_MAX_TILES = env_int("LIVE_MAX_TILES", 64)
+
+# Vector tiles of reports: counted clusters at and below this zoom, single reports above;
+# how long browsers and proxies may reuse a tile (the map asks for fresh tiles when a live
+# update arrives).
+TILE_CLUSTER_MAX_ZOOM = env_int("TILE_CLUSTER_MAX_ZOOM", 11)
+TILE_MAX_AGE_SECONDS = env_int("TILE_MAX_AGE_SECONDS", 30)
 
 # Idempotency-Key records are kept this long (the promise to clients is at least 24 hours).
 IDEMPOTENCY_KEEP_HOURS = env_int("IDEMPOTENCY_KEEP_HOURS", 48)

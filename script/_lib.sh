@@ -98,6 +98,20 @@ ensure_venv() {
   fi
 }
 
+# --- browser libraries (MapLibre; axe-core for the browser tests) from npm -------------------
+
+ensure_node_modules() {
+  if ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm; fi
+  local stamp="frontend/node_modules/.os2geo-installed" want
+  want="$(cat frontend/package.json frontend/package-lock.json | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "Installing the map's browser libraries (npm ci in frontend/)"
+    (cd frontend && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+      || die "npm ci failed (see above)"
+    echo "$want" > "$stamp"
+  fi
+}
+
 # --- local PostgreSQL + PostGIS cluster under var/ --------------------------------------
 
 PGBIN=""
@@ -163,10 +177,11 @@ ensure_database() {
 setup_all() {
   ensure_system_packages
   ensure_venv
+  ensure_node_modules
   ensure_database
   export DEBUG="${DEBUG:-1}"
   say "Compiling translations"
-  "$VENV/bin/python" manage.py compilemessages --ignore=.venv --ignore=var -v 0
+  "$VENV/bin/python" manage.py compilemessages --ignore=.venv --ignore=var --ignore=node_modules -v 0
   say "Migrating the database"
   "$VENV/bin/python" manage.py migrate --noinput -v 0
 }

@@ -11,6 +11,7 @@ from reports.api.serializers import (
     AreaQuery,
     ReportCreateInput,
     ReportListQuery,
+    TileQuery,
 )
 
 ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description=(
@@ -79,3 +80,12 @@ alert_create = extend_schema(
     summary="Mail about new reports in an area or near a point (double opt-in)",
     request={"application/json": OpenApiTypes.OBJECT},
     responses={202: OpenApiTypes.OBJECT, 400: ERROR})
+report_tile = extend_schema(
+    summary="Public reports as a Mapbox Vector Tile (web mercator XYZ)",
+    description=("Layer `reports` (id, status, category code) above "
+                 "zoom TILE_CLUSTER_MAX_ZOOM; layer `clusters` (count, open) at and below "
+                 "it. Sends an ETag; If-None-Match gets 304."),
+    parameters=[TileQuery],
+    responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY,
+               304: None, 400: ERROR, 404: ERROR},
+)

@@ -97,6 +97,15 @@ class ReportListQuery(serializers.Serializer):
         return attrs
 
 
+class TileQuery(serializers.Serializer):
+    status = CommaListField(required=False)
+    category = CommaListField(required=False)
+    v = serializers.CharField(required=False, max_length=40,
+                              help_text="Ignored: lets a client ask for a fresh tile.")
+
+    validate_status = ReportListQuery.validate_status
+
+
 class PointQuery(serializers.Serializer):
     lon = serializers.CharField()
     lat = serializers.CharField()

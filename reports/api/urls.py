@@ -9,6 +9,8 @@ urlpatterns = [
     path("reports/<int:report_id>/", views.ReportDetail.as_view(), name="api-report"),
     path("reports/<int:report_id>/photos/", views.ReportPhotos.as_view(), name="api-photos"),
     path("reports/<int:report_id>/follow/", views.ReportFollow.as_view(), name="api-follow"),
+    path("tiles/reports/<int:z>/<int:x>/<int:y>.mvt", views.ReportTile.as_view(),
+         name="api-report-tile"),
     path("alerts/", views.AlertCreate.as_view(), name="api-alerts"),
     path("categories/", views.CategoryList.as_view(), name="api-categories"),
     path("municipalities/", views.MunicipalityList.as_view(), name="api-municipalities"),

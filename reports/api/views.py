@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 
 from django.conf import settings
@@ -31,9 +32,11 @@ from reports.api.serializers import (
     PointQuery,
     ReportCreateInput,
     ReportListQuery,
+    TileQuery,
 )
 from reports.idempotency import IdempotencyProblem, run_idempotent
 from reports.models import Municipality, Report
+from reports.tiles import Tile, TileFilters, reports_tile
 
 GEOJSON = "application/geo+json"
 
@@ -254,6 +257,27 @@ class ReportDetail(APIView):
             raise NotFound(f"No report {report_id}.")
         timeline = json.dumps(selectors.public_timeline(report_id), ensure_ascii=False)
         return _feature_response(feature, extra=f'"timeline":{timeline}')
+
+
+class ReportTile(APIView):
+    """Public reports as a vector tile for the map (reports.tiles)."""
+
+    @schema.report_tile
+    def get(self, request, z: int, x: int, y: int):
+        tile = Tile(z, x, y)
+        if not tile.is_valid():
+            raise NotFound(f"No tile {z}/{x}/{y}: zoom 0-22, x and y below 2^zoom.")
+        params = _query(TileQuery, request)
+        data = reports_tile(tile, TileFilters(statuses=params.get("status", []),
+                                              categories=params.get("category", [])))
+        etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
+        response["ETag"] = etag
+        response["Cache-Control"] = f"public, max-age={settings.TILE_MAX_AGE_SECONDS}"
+        return response
 
 
 class CategoryList(APIView):

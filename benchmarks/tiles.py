@@ -1,0 +1,172 @@
+"""GET /api/v1/tiles/reports/{z}/{x}/{y}.mvt against the floor and against TiPg.
+
+    .venv/bin/python -m pip install -e ".[bench]"      # TiPg and uvicorn, once
+    .venv/bin/python benchmarks/tiles.py [--reports 1000000] [--tiles 40]
+
+Random z12-z16 tiles over the seeded reports (benchmarks/_setup.py), each fetched from:
+- the floor: the endpoint's own ST_AsMVT statement (reports.tiles.reports_tile_sql), run
+  directly through psycopg: what the endpoint costs beyond it is Django and HTTP;
+- the endpoint, over HTTP from a daphne process (geoservice.serve, as script/server runs);
+- TiPg (uvicorn, one worker) on the same table and database, over HTTP, asked for the same
+  properties it can give from that one table (it cannot join the category name), with the
+  same buffer and no feature cap.
+Every tile is fetched once from each before timing, so all three read from RAM. Medians
+per zoom and overall; ratios against the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import EXTENT, psycopg_connect, seed_reports, setup_django  # noqa: E402
+from bbox import free_port, start_daphne  # noqa: E402
+
+ZOOMS = (12, 13, 14, 15, 16)
+
+
+def random_tiles(n_per_zoom: int, rng: random.Random) -> list[tuple[int, int, int]]:
+    from maps.tiles import lonlat_to_tile
+
+    x0, y0, x1, y1 = EXTENT
+    tiles = []
+    for z in ZOOMS:
+        for _ in range(n_per_zoom):
+            x, y = lonlat_to_tile(rng.uniform(x0, x1), rng.uniform(y0, y1), z)
+            tiles.append((z, x, y))
+    return tiles
+
+
+def wait_for(port: int, path: str, process: subprocess.Popen, name: str) -> None:
+    for _ in range(300):
+        if process.poll() is not None:
+            sys.exit(f"{name} exited with {process.returncode}")
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            probe.request("GET", path)
+            if probe.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    sys.exit(f"{name} did not answer on {path}")
+
+
+def start_tipg() -> tuple[subprocess.Popen, int] | None:
+    try:
+        import tipg  # noqa: F401
+    except ImportError:
+        print("TiPg is not installed (pip install -e '.[bench]'): comparing with the floor only")
+        return None
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    host = quote(db["HOST"] or "localhost", safe="")
+    port = free_port()
+    env = dict(os.environ,
+               DATABASE_URL=f"postgresql://{db['USER'] or 'postgres'}@{host}/{db['NAME']}",
+               TIPG_DB_SCHEMAS='["public"]', TIPG_DB_TABLES='["public.reports_report"]',
+               TIPG_TILE_BUFFER="64", TIPG_MAX_FEATURES_PER_TILE="10000000",
+               TIPG_DB_SPATIAL_EXTENT="false", TIPG_DB_DATETIME_EXTENT="false")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        cwd="/tmp", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for(port, "/collections", process, "TiPg")
+    return process, port
+
+
+def fetch(conn: http.client.HTTPConnection, path: str) -> bytes:
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read()
+    if response.status != 200:
+        sys.exit(f"GET {path}: {response.status} {body[:300]!r}")
+    return body
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--tiles", type=int, default=40, help="random tiles per zoom")
+    args = parser.parse_args()
+
+    url = setup_django()
+    total = seed_reports(args.reports)
+    print(f"{total:,} reports in the benchmark database")
+
+    from reports.tiles import Tile, TileFilters, reports_tile_sql
+
+    floor = psycopg_connect()
+    daphne, port = start_daphne(url)
+    tipg = start_tipg()
+    rng = random.Random(11)
+    tiles = random_tiles(args.tiles, rng)
+    ours = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    peer = http.client.HTTPConnection("127.0.0.1", tipg[1], timeout=60) if tipg else None
+    tipg_query = "?properties=id,status,category_id&limit=10000000"
+
+    def tipg_path(z: int, x: int, y: int) -> str:
+        return (f"/collections/public.reports_report/tiles/WebMercatorQuad/{z}/{x}/{y}"
+                + tipg_query)
+
+    timings: dict[str, dict[int, list[float]]] = {
+        name: {z: [] for z in ZOOMS} for name in ("floor", "ours", "tipg")}
+    sizes: dict[int, list[int]] = {z: [] for z in ZOOMS}
+    try:
+        for z, x, y in tiles:  # warm-up: every tile once from each
+            sql, params = reports_tile_sql(Tile(z, x, y), TileFilters())
+            floor.execute(sql, params).fetchone()
+            fetch(ours, f"/api/v1/tiles/reports/{z}/{x}/{y}.mvt")
+            if peer:
+                fetch(peer, tipg_path(z, x, y))
+        for z, x, y in tiles:
+            sql, params = reports_tile_sql(Tile(z, x, y), TileFilters())
+            start = time.perf_counter()
+            data = floor.execute(sql, params).fetchone()[0]
+            timings["floor"][z].append(time.perf_counter() - start)
+            sizes[z].append(len(data or b""))
+
+            start = time.perf_counter()
+            body = fetch(ours, f"/api/v1/tiles/reports/{z}/{x}/{y}.mvt")
+            timings["ours"][z].append(time.perf_counter() - start)
+            assert len(body) == len(data or b""), "endpoint and floor differ"
+
+            if peer:
+                start = time.perf_counter()
+                fetch(peer, tipg_path(z, x, y))
+                timings["tipg"][z].append(time.perf_counter() - start)
+    finally:
+        daphne.terminate()
+        daphne.wait()
+        if tipg:
+            tipg[0].terminate()
+            tipg[0].wait()
+
+    def median_ms(values: list[float]) -> float:
+        return statistics.median(values) * 1000 if values else float("nan")
+
+    print(f"\n{'zoom':>5} {'tile kB':>8} {'floor ms':>9} {'ours ms':>8} {'ours/floor':>10} "
+          f"{'tipg ms':>8} {'tipg/floor':>10}")
+    rows = [(str(z), [z]) for z in ZOOMS] + [("all", list(ZOOMS))]
+    for label, zooms in rows:
+        f, o, t = (median_ms([v for z in zooms for v in timings[name][z]])
+                   for name in ("floor", "ours", "tipg"))
+        kb = statistics.median([s for z in zooms for s in sizes[z]]) / 1024
+        print(f"{label:>5} {kb:>8.1f} {f:>9.2f} {o:>8.2f} {o / f:>10.2f} {t:>8.2f} "
+              f"{t / f:>10.2f}")
+    print("\nmedians over", args.tiles, "random tiles per zoom; target: ours/floor <= 1.25 "
+          "and ours faster than TiPg")
+
+
+if __name__ == "__main__":
+    main()

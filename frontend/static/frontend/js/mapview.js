@@ -1,0 +1,111 @@
+// The MapLibre map with our own layers: municipality boundaries (GeoJSON from
+// /api/v1/areas/) and reports (vector tiles from /api/v1/tiles/reports/). Both come from
+// this server, so they draw even when the base layer's tiles cannot be reached.
+
+/* global maplibregl, gettext */
+
+export const STATUS_COLOURS = {
+  submitted: '#b3261e',
+  acknowledged: '#a04a00',
+  in_progress: '#1f5fa8',
+  resolved: '#1e6b34',
+  rejected: '#555b66',
+  duplicate: '#6b6f78',
+  referred: '#6b3fa0',
+};
+
+const statusColour = ['match', ['get', 'status'],
+  ...Object.entries(STATUS_COLOURS).flat(), '#333'];
+
+export function readConfig() {
+  return JSON.parse(document.getElementById('map-config').textContent);
+}
+
+export function tileUrl(filters = {}, version = 0) {
+  const params = new URLSearchParams();
+  if (filters.status && filters.status.length) params.set('status', filters.status.join(','));
+  if (filters.category) params.set('category', filters.category);
+  if (version) params.set('v', String(version));
+  const query = params.toString();
+  return `${window.location.origin}/api/v1/tiles/reports/{z}/{x}/{y}.mvt${query ? `?${query}` : ''}`;
+}
+
+export function createMap(container, config, { center, zoom, interactiveReports = true } = {}) {
+  const start = config.start;
+  const element = typeof container === 'string' ? document.getElementById(container) : container;
+  const map = new maplibregl.Map({
+    // MapLibre's own control texts, in the page's language (the JavaScript catalog).
+    locale: {
+      'Map.Title': element.dataset.label || gettext('Map'),
+      'NavigationControl.ZoomIn': gettext('Zoom in'),
+      'NavigationControl.ZoomOut': gettext('Zoom out'),
+      'NavigationControl.ResetBearing': gettext('Reset bearing to north'),
+      'AttributionControl.ToggleAttribution': gettext('Toggle attribution'),
+      'Popup.Close': gettext('Close popup'),
+      'Marker.Title': gettext('Map marker'),
+    },
+    container,
+    style: config.basemap,
+    center: center || [start.lon, start.lat],
+    zoom: zoom ?? start.zoom,
+    maxZoom: 19,
+    attributionControl: { compact: false },
+    // The map region is focusable; MapLibre's keyboard handler pans with the arrow keys
+    // and zooms with + and -.
+    keyboard: true,
+  });
+  if (document.getElementById('map-help')) {
+    map.getCanvas().setAttribute('aria-describedby', 'map-help');
+  }
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.on('load', () => {
+    map.addSource('municipalities', {
+      type: 'geojson',
+      data: '/api/v1/areas/?kind=municipality&simplify=0.0002',
+    });
+    map.addLayer({ id: 'municipality-lines', type: 'line', source: 'municipalities',
+                   paint: { 'line-color': '#0b3d91', 'line-width': 2, 'line-opacity': 0.8 } });
+    map.addSource('reports', { type: 'vector', tiles: [tileUrl()], minzoom: 0, maxzoom: 16 });
+    map.addLayer({
+      id: 'clusters', type: 'circle', source: 'reports', 'source-layer': 'clusters',
+      paint: {
+        'circle-color': '#1f5fa8', 'circle-opacity': 0.85,
+        'circle-stroke-color': '#fff', 'circle-stroke-width': 2,
+        'circle-radius': ['interpolate', ['linear'], ['get', 'count'], 1, 10, 100, 18, 1000, 26],
+      },
+    });
+    // Counts are in the list beside the map; the style has no font glyphs (they would be
+    // one more thing to fetch from elsewhere), so clusters show their size by radius.
+    map.addLayer({
+      id: 'reports', type: 'circle', source: 'reports', 'source-layer': 'reports',
+      paint: {
+        'circle-color': statusColour,
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 5, 16, 9],
+        'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5,
+      },
+    });
+    if (interactiveReports) {
+      map.on('click', 'clusters', (event) => {
+        map.easeTo({ center: event.lngLat, zoom: Math.min(map.getZoom() + 2, 16) });
+      });
+      for (const layer of ['reports', 'clusters']) {
+        map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
+        map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
+      }
+    }
+  });
+  return map;
+}
+
+export function setReportTiles(map, filters, version) {
+  const source = map.getSource('reports');
+  if (source) source.setTiles([tileUrl(filters, version)]);
+}
+
+export function bboxOf(map) {
+  const b = map.getBounds();
+  const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
+  return [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90),
+          clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)]
+    .map((v) => Number(v.toFixed(6)));
+}
