@@ -202,10 +202,10 @@ LIVE_TILE_ZOOM = env_int("LIVE_TILE_ZOOM", 12)
 LIVE_MAX_TILES = env_int("LIVE_MAX_TILES", 64)
 
 # Vector tiles of reports: counted clusters at and below this zoom, single reports above;
-# how long browsers and proxies may reuse a tile (the map asks for fresh tiles when a live
-# update arrives).
+# how long browsers and proxies may reuse a tile without asking (0: always ask, and get a
+# 304 when the ETag still matches).
 TILE_CLUSTER_MAX_ZOOM = env_int("TILE_CLUSTER_MAX_ZOOM", 11)
-TILE_MAX_AGE_SECONDS = env_int("TILE_MAX_AGE_SECONDS", 30)
+TILE_MAX_AGE_SECONDS = env_int("TILE_MAX_AGE_SECONDS", 0)
 
 # Idempotency-Key records are kept this long (the promise to clients is at least 24 hours).
 IDEMPOTENCY_KEEP_HOURS = env_int("IDEMPOTENCY_KEEP_HOURS", 48)

@@ -56,7 +56,8 @@ def pytest_collection_modifyitems(items):
         return bool(marker and (marker.kwargs.get("transaction") or
                                 (len(marker.args) > 0 and marker.args[0])))
 
-    items.sort(key=commits)
+    # Browser tests last of all: their module commits the demo and empties the tables after.
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None, commits(item)))
 
 
 @pytest.fixture(autouse=True)

@@ -276,7 +276,10 @@ class ReportTile(APIView):
         else:
             response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
         response["ETag"] = etag
-        response["Cache-Control"] = f"public, max-age={settings.TILE_MAX_AGE_SECONDS}"
+        max_age = settings.TILE_MAX_AGE_SECONDS
+        # no-cache: browsers keep the tile but ask again each time (a cheap 304 when
+        # nothing changed), so a citizen who just filed a report sees it after a reload.
+        response["Cache-Control"] = f"public, max-age={max_age}" if max_age else "public, no-cache"
         return response
 
 

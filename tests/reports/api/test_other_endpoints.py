@@ -87,10 +87,15 @@ def test_health_reports_database_and_postgis(api, db):
         assert "POSTGIS=" in data["postgis"]["version"]
 
 
-def test_landing_page_lists_served_municipalities(client, world):
+def test_map_page_is_configured_for_the_served_municipalities(client, world, settings):
+    settings.BASEMAP_STYLE = "none"
     response = client.get("/")
     assert response.status_code == 200
-    assert world["ballerup"].name in response.content.decode()
+    config = response.context["config"]
+    assert set(config["municipalities"]) == {"0151", "0101"}
+    assert config["basemap"]["layers"] == [
+        {"id": "background", "type": "background", "paint": {"background-color": "#eef1f4"}}]
+    assert "/static/vendor/maplibre-gl/maplibre-gl.js" in response.content.decode()
 
 
 def test_coarse_simplify_keeps_multipolygons(api, world):

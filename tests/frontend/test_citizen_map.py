@@ -1,0 +1,273 @@
+"""The citizen map in a real browser (phone-sized), against a live server on the demo."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from PIL import Image
+
+from tests.frontend.conftest import axe_violations, screenshot
+from tests.servers import run_python
+
+pytestmark = pytest.mark.browser
+
+ELIASGADE = (12.6186185, 55.6658287)  # Eliasgade 10, 2300 København S (a shipped address)
+AARHUS = (10.2039, 56.1629)  # not served here
+
+
+def photo_file(tmp_path, size=(3000, 2000)) -> str:
+    """A real JPEG, larger than the browser will send (it is resized before upload)."""
+    path = tmp_path / "hul.jpg"
+    image = Image.new("RGB", size, (120, 110, 100))
+    for x in range(0, size[0], 50):
+        image.paste((200, 40, 40), (x, 0, x + 10, size[1]))
+    image.save(path, "JPEG", quality=92)
+    return str(path)
+
+
+FILE_REPORT = """
+from django.contrib.gis.geos import Point
+from reports import services
+report = services.report_create(location=Point({lon}, {lat}, srid=4326),
+                                category_code={category!r}, description={description!r},
+                                reporter=services.Reporter(email="borger@example.dk"))
+print(report.pk)
+"""
+
+
+def file_report(site, lon, lat, category, description) -> int:
+    return int(run_python(FILE_REPORT.format(lon=lon, lat=lat, category=category,
+                                             description=description),
+                          REDIS_URL=site["redis_url"]))
+
+
+def open_map(page, site, *, at=None, zoom=16):
+    query = f"?lon={at[0]}&lat={at[1]}&zoom={zoom}" if at else ""
+    page.goto(site["url"] + "/" + query)
+    page.wait_for_function("() => window.os2geoMap && window.os2geoMap.loaded()")
+
+
+def place_by_address(page, text: str):
+    page.fill("#address-input", text)
+    page.wait_for_selector("#address-results [role=option]")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#place-next:not([disabled])")
+
+
+def test_a_citizen_files_a_report_with_a_photo_on_a_phone(phone, live_site, db_access,
+                                                           tmp_path):
+    from reports.models import Report
+
+    started = time.monotonic()
+    open_map(phone, live_site)
+    screenshot(phone, "map-phone")
+    phone.click("#start-report")
+    place_by_address(phone, "Eliasgade 10")
+    assert "Eliasgade 10" in phone.inner_text("#place-summary")
+    phone.click("#place-next")
+    phone.locator("#category-choices input[type=radio]").first.check()
+    phone.click("#what-next")
+    phone.fill("#description", "Stort hul i vejen foran nummer 10")
+    phone.set_input_files("#photos", photo_file(tmp_path))
+    phone.wait_for_selector("#photo-previews img")
+    phone.fill("#reporter-name", "Test Borger")
+    phone.fill("#reporter-email", "borger@example.dk")
+    screenshot(phone, "report-form-phone")
+    phone.click("#submit-report")
+    phone.wait_for_selector("#done:not([hidden])", timeout=20_000)
+    elapsed = time.monotonic() - started
+    screenshot(phone, "report-sent-phone")
+    link = phone.get_attribute("#done-link", "href")
+    report_id = int(link.rstrip("/").split("/")[-1])
+
+    report = Report.objects.get(pk=report_id)
+    assert report.description == "Stort hul i vejen foran nummer 10"
+    assert report.reporter_email == "borger@example.dk"
+    assert report.municipality.code == "0101"
+    photo = report.photos.get()
+    assert max(photo.width, photo.height) <= 1600  # resized in the browser (from 3000)
+    print(f"report filed in {elapsed:.1f} s of browser time")
+
+    # It is on the map (vector tile) and in the list once the map looks there.
+    open_map(phone, live_site, at=ELIASGADE, zoom=17)
+    phone.wait_for_selector(f'#report-list [data-report-id="{report_id}"]')
+    rendered = phone.evaluate(
+        "() => window.os2geoMap.queryRenderedFeatures({layers: ['reports']}).map(f => f.id)")
+    assert report_id in rendered
+    assert phone.errors == []
+
+
+def test_nearby_open_report_of_the_same_category_is_offered_to_follow(phone, live_site,
+                                                                      db_access):
+    from reports.models import Category, Report, Subscription
+
+    category = Category.objects.filter(municipality__code="0101", active=True).order_by(
+        "name").first()
+    existing = Report.objects.get(pk=file_report(
+        live_site, ELIASGADE[0] + 0.0004, ELIASGADE[1], category.code,
+        "Hullet er allerede meldt"))
+    open_map(phone, live_site, at=ELIASGADE, zoom=17)
+    phone.click("#start-report")
+    phone.click("#pin-centre")
+    phone.wait_for_selector("#place-next:not([disabled])")
+    phone.click("#place-next")
+    phone.check(f"#category-{category.code}")
+    duplicate = phone.locator("#duplicate-list li", has_text=f"#{existing.pk}")
+    duplicate.wait_for()
+    screenshot(phone, "duplicate-suggestion-phone")
+    duplicate.get_by_role("button", name="Det er også mit problem").click()
+    duplicate.locator("input[type=email]").fill("ogsaa@example.dk")
+    duplicate.locator("button.primary").click()
+    duplicate.locator("[role=status]").filter(has_text="Tak").wait_for()
+    assert Subscription.objects.filter(report=existing, email="ogsaa@example.dk").exists()
+
+
+def test_a_point_outside_every_municipality_gets_a_message_before_any_form(phone, live_site):
+    open_map(phone, live_site, at=AARHUS, zoom=15)
+    phone.click("#start-report")
+    phone.click("#pin-centre")
+    error = phone.locator("#place-error")
+    error.wait_for(state="visible")
+    assert "uden for" in error.inner_text()  # Danish: outside the municipalities served
+    assert phone.is_disabled("#place-next")
+    assert phone.is_hidden("#step-what") and phone.is_hidden("#step-details")
+    screenshot(phone, "outside-area-phone")
+
+
+def test_language_switch_changes_server_and_browser_text(phone, live_site):
+    open_map(phone, live_site)
+    assert phone.get_attribute("html", "lang") == "da"
+    assert phone.inner_text("#start-report") == "Meld et problem"
+    assert phone.get_attribute(".maplibregl-ctrl-zoom-in", "title") == "Zoom ind"
+    for language, button, zoom_in in (("sv", "Rapportera ett problem", "Zooma in"),
+                                      ("en", "Report a problem", "Zoom in")):
+        phone.select_option("#language-select", language)
+        with phone.expect_navigation():
+            phone.click(".language button[type=submit]")
+        phone.wait_for_function("() => window.os2geoMap && window.os2geoMap.loaded()")
+        assert phone.get_attribute("html", "lang") == language
+        assert phone.inner_text("#start-report") == button  # Django's gettext
+        assert phone.get_attribute(".maplibregl-ctrl-zoom-in", "title") == zoom_in  # JS catalog
+
+
+TRANSITION = """
+from reports import services
+services.report_transition(report_id={report_id}, to_status="in_progress",
+                           public_text="Vi er i gang")
+"""
+
+
+def test_a_status_change_reaches_an_open_report_page_and_the_map_live(browser, live_site,
+                                                                       db_access):
+    from reports.models import Category, Report
+
+    category = Category.objects.filter(municipality__code="0101", active=True).first()
+    report = Report.objects.get(pk=file_report(
+        live_site, ELIASGADE[0] - 0.0006, ELIASGADE[1] + 0.0003, category.code,
+        "Lampen er slukket"))
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="da-DK")
+    page, map_page = context.new_page(), context.new_page()
+    page.goto(f"{live_site['url']}/reports/{report.pk}")
+    page.wait_for_function("() => document.body.dataset.live === 'open'")
+    open_map(map_page, live_site, at=ELIASGADE, zoom=17)
+    map_page.wait_for_function("() => document.body.dataset.live === 'open'")
+    item = map_page.locator(f'#report-list [data-report-id="{report.pk}"]')
+    item.wait_for()
+    assert "Modtaget" in item.inner_text()
+
+    # The change is made by another process, as the staff dashboard or an API would.
+    run_python(TRANSITION.format(report_id=report.pk), REDIS_URL=live_site["redis_url"])
+
+    page.locator("#report-status-label", has_text="I gang").wait_for(timeout=10_000)
+    page.locator("#timeline", has_text="Vi er i gang").wait_for()
+    screenshot(page, "report-page-live")
+    map_page.locator(f'#report-list [data-report-id="{report.pk}"]',
+                     has_text="I gang").wait_for(timeout=10_000)
+    context.close()
+
+
+def test_a_lost_answer_is_retried_with_the_same_key_and_files_one_report(phone, live_site,
+                                                                         db_access):
+    from reports.models import Report
+
+    attempts = []
+
+    def lose_first_answer(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        attempts.append(route.request.headers.get("idempotency-key"))
+        if len(attempts) == 1:
+            route.fetch()  # the server gets it and files the report...
+            route.abort("connectionreset")  # ...but the answer never arrives
+        else:
+            route.continue_()
+
+    phone.route("**/api/v1/reports/", lose_first_answer)
+    open_map(phone, live_site)
+    phone.click("#start-report")
+    place_by_address(phone, "Eliasgade 10")
+    phone.click("#place-next")
+    phone.locator("#category-choices input[type=radio]").first.check()
+    phone.click("#what-next")
+    description = "Skiltet er væltet (forbindelsen svigtede)"
+    phone.fill("#description", description)
+    phone.fill("#reporter-email", "flaky@example.dk")
+    phone.click("#submit-report")
+    phone.wait_for_selector("#done:not([hidden])", timeout=20_000)
+    assert len(attempts) >= 2 and len(set(attempts)) == 1  # retried with the same key
+    reports = list(Report.objects.filter(description=description))
+    assert len(reports) == 1
+    assert phone.get_attribute("#done-link", "href").endswith(f"/reports/{reports[0].pk}")
+
+
+def test_pages_have_no_serious_accessibility_violations(phone, live_site, db_access):
+    from reports.models import Report
+
+    open_map(phone, live_site)
+    problems = {"map": axe_violations(phone)}
+    phone.click("#start-report")
+    problems["report flow: place"] = axe_violations(phone)
+    place_by_address(phone, "Eliasgade 10")
+    phone.click("#place-next")
+    phone.locator("#category-choices input[type=radio]").first.check()
+    problems["report flow: what"] = axe_violations(phone)
+    phone.click("#what-next")
+    problems["report flow: details"] = axe_violations(phone)
+    report = Report.objects.filter(published=True).order_by("id").first()
+    phone.goto(f"{live_site['url']}/reports/{report.pk}")
+    problems["report page"] = axe_violations(phone)
+    screenshot(phone, "report-page-phone")
+    assert {page: found for page, found in problems.items() if found} == {}, json.dumps(
+        problems, indent=1, ensure_ascii=False)
+
+
+def test_keyboard_alone_can_place_the_pin(phone, live_site):
+    open_map(phone, live_site)
+    phone.click("#start-report")
+    phone.focus(".maplibregl-canvas")
+    before = phone.evaluate("() => window.os2geoMap.getCenter().toArray()")
+    phone.keyboard.press("ArrowRight")
+    phone.wait_for_function("() => !window.os2geoMap.isMoving()")
+    after = phone.evaluate("() => window.os2geoMap.getCenter().toArray()")
+    assert after[0] > before[0]
+    phone.focus("#pin-centre")
+    phone.keyboard.press("Enter")
+    phone.wait_for_selector("#place-next:not([disabled])")
+
+
+def test_photo_is_resized_in_the_browser(phone, live_site, tmp_path):
+    open_map(phone, live_site)
+    size = phone.evaluate("""async () => {
+        const {resizePhoto} = await import('/static/frontend/js/photos.js');
+        const canvas = document.createElement('canvas'); canvas.width = 4000; canvas.height = 3000;
+        canvas.getContext('2d').fillRect(0, 0, 10, 10);
+        const blob = await new Promise(r => canvas.toBlob(r, 'image/png'));
+        const out = await resizePhoto(new File([blob], 'x.png', {type: 'image/png'}));
+        const bitmap = await createImageBitmap(out);
+        return [bitmap.width, bitmap.height, out.type];
+    }""")
+    assert size == [1600, 1200, "image/jpeg"]
