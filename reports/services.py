@@ -12,7 +12,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from geoservice.errors import (
     InvalidInput,
@@ -48,6 +49,13 @@ def _language(code: str) -> str:
     """One of the service's languages (da, sv, en); Danish otherwise."""
     code = (code or "").split("-")[0].lower()
     return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def sent_to(department_name: str, language: str) -> str:
+    """The public timeline line for routing, in the reporter's language (it is stored text,
+    shown on the report's page and in Open311's service_notice)."""
+    with translation.override(language):
+        return gettext("Sent to %(department)s.") % {"department": department_name}
 
 
 @dataclass(frozen=True)
@@ -208,7 +216,7 @@ def report_create(
         ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, actor_label=CITIZEN,
                     to_status=Status.SUBMITTED, created_at=now),
         ReportEvent(report=report, kind=ReportEvent.Kind.ROUTED, actor_label="OS2geo",
-                    public_text=f"Sent to {decision.department_name}.",
+                    public_text=sent_to(decision.department_name, report.language),
                     internal_text=decision.explanation, created_at=now),
     ])
     if needs_confirmation:

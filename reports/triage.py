@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from geoservice.errors import InvalidInput, InvalidTransition
-from reports import events, notify, selectors
+from reports import events, notify, selectors, services
 from reports.models import Department, Report, ReportEvent
 from reports.privacy import mask_identity_numbers
 
@@ -90,7 +90,7 @@ def report_reroute(*, actor, report_id: int, department_id: int, reason: str = "
     report.needs_triage = False
     report.routing_explanation = f"Re-routed by staff from {previous.name} to {target.name}"
     _record(report, actor, ReportEvent.Kind.REROUTED,
-            public_text=f"Sent to {target.name}.",
+            public_text=services.sent_to(target.name, report.language),
             internal_text=f"{previous.name} → {target.name}. {reason.strip()}".strip(),
             fields=("department", "needs_triage", "routing_explanation"))
     notify.enqueue_report_routed(report)

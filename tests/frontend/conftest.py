@@ -61,8 +61,11 @@ def live_site(django_db_blocker, tmp_path_factory):
                                                         BASEMAP_STYLE="osm") as port:
             yield {"url": f"http://127.0.0.1:{port}", "redis_url": redis_url, "log": log}
     finally:
+        from django.db import connections
+
         with django_db_blocker.unblock():
             call_command("flush", interactive=False, verbosity=0)
+            connections.close_all()
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
@@ -71,8 +74,11 @@ def db_access(django_db_blocker):
     """Read the committed data from the test itself. Changes go through run_python (another
     process, with the site's Redis), as they would from the dashboard or an API client:
     Playwright's event loop in this thread stops Channels' broadcasts from here."""
+    from django.db import connections
+
     with django_db_blocker.unblock():
         yield
+        connections.close_all()  # else the test database cannot be dropped at the end
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def test_detail_has_public_timeline_without_internal_text(api, world):
     assert feature["id"] == created["id"]
     timeline = feature["timeline"]
     assert [e["kind"] for e in timeline] == ["created", "routed"]
-    assert timeline[1]["text"] == "Sent to Vej og Park."
+    assert timeline[1]["text"] == "Sendt til Vej og Park."  # the reporter's language (Danish)
     assert "rule #" not in detail.content.decode()  # routing internals are staff-only
 
 
@@ -176,3 +176,9 @@ def test_arbitrary_json_never_causes_a_server_error(api, world, payload):
     assert response.status_code in (201, 400), response.content
     if response.status_code == 400:
         assert set(response.json()) == {"message", "errors"}
+
+
+def test_routing_line_is_stored_in_the_reporters_language(api, world):
+    created = post(api, body(), HTTP_ACCEPT_LANGUAGE="sv").json()
+    timeline = api.get(f"{URL}{created['id']}/").json()["timeline"]
+    assert timeline[1]["text"] == "Skickat till Vej og Park."
