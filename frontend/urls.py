@@ -1,9 +1,26 @@
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from frontend import views
+from frontend import staff_views, views
+from frontend.staff_forms import ThrottledLoginForm
+
+staff_patterns = [
+    path("", staff_views.queue, name="staff-queue"),
+    path("reports/<int:report_id>/", staff_views.detail, name="staff-report"),
+    path("reports/<int:report_id>/row", staff_views.queue_row, name="staff-row"),
+    path("reports/<int:report_id>/<slug:name>/", staff_views.action, name="staff-action"),
+    path("bulk/", staff_views.bulk, name="staff-bulk"),
+    path("stats/", staff_views.stats, name="staff-stats"),
+    path("export.csv", staff_views.export, name="staff-export"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledLoginForm),
+         name="login"),
+    # logout, password change and password reset by mail: Django's views and templates.
+    path("", include("django.contrib.auth.urls")),
+]
 
 urlpatterns = [
+    path("staff/", include(staff_patterns)),
     path("", views.map_page, name="map"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["frontend"]), name="javascript-catalog"),

@@ -12,7 +12,7 @@ from reports.selectors import public_report, public_timeline, served_municipalit
 from reports.subscriptions import BadToken
 
 
-def _map_config() -> dict:
+def map_config() -> dict:
     """What the browser needs to draw the map (passed with json_script)."""
     lon, lat, zoom = (float(v) for v in settings.MAP_START.split(","))
     return {
@@ -29,7 +29,7 @@ def map_page(request):
     """The citizen map: reports on a map, filters and a list, and the report flow."""
     municipalities = served_municipalities_overview()
     return render(request, "frontend/map.html", {
-        "config": {**_map_config(), "municipalities": [m["code"] for m in municipalities]},
+        "config": {**map_config(), "municipalities": [m["code"] for m in municipalities]},
         "municipalities": municipalities})
 
 
@@ -42,7 +42,7 @@ def report_page(request, report_id: int):
                 for event in public_timeline(report_id)]
     return render(request, "frontend/report.html", {
         "report": report, "photos": list(report.photos.all()), "timeline": timeline,
-        "config": {**_map_config(), "report": {"id": report.id, "version": report.version,
+        "config": {**map_config(), "report": {"id": report.id, "version": report.version,
                                                "lon": report.location.x,
                                                "lat": report.location.y}},
     })

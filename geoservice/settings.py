@@ -103,6 +103,10 @@ USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
+LOGIN_URL = "/staff/login/"
+LOGIN_REDIRECT_URL = "/staff/"
+LOGOUT_REDIRECT_URL = "/staff/login/"
+
 STATIC_URL = "static/"
 # Browser libraries from npm (frontend/package.json, installed by the set-up scripts),
 # served from our own static files: no CDN at run time.

@@ -147,7 +147,7 @@ class ReportConsumer(_JsonConsumer):
         snapshot = await database_sync_to_async(events.build_events)(
             "report.snapshot", self.report_id)
         await self.accept()
-        if snapshot is None:
+        if snapshot is None or "feature" not in snapshot.follow:  # unknown, or hidden
             await self.close(code=CLOSE_NOT_FOUND)
             return
         await self.join({events.report_group(self.report_id)})

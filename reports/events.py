@@ -86,13 +86,19 @@ def build_events(kind: str, report_id: int) -> ReportEvents | None:
     row = selectors.live_report_row(report_id)
     if row is None:
         return None
-    feature = json.loads(row["feature"])
-    map_kind = REMOVED if row["status"] == Status.DUPLICATE else kind
-    public = {"type": map_kind, "report_id": report_id, "version": row["version"],
-              "feature": feature}
-    follow = {**public, "type": kind, "timeline": selectors.public_timeline(report_id)}
+    if row["feature"] is None:  # hidden by staff: off the map and the report's page
+        public = {"type": REMOVED, "report_id": report_id, "version": row["version"],
+                  "reason": "hidden"}
+        follow = public
+    else:
+        feature = json.loads(row["feature"])
+        map_kind = REMOVED if row["status"] == Status.DUPLICATE else kind
+        public = {"type": map_kind, "report_id": report_id, "version": row["version"],
+                  "feature": feature}
+        follow = {**public, "type": kind, "timeline": selectors.public_timeline(report_id)}
     staff = {
-        **public, "type": kind,
+        "report_id": report_id, "version": row["version"],
+        "feature": public.get("feature"), "type": kind,
         "staff": {
             "reporter": {"name": row["reporter_name"], "email": row["reporter_email"],
                          "phone": row["reporter_phone"]},

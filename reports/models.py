@@ -110,6 +110,9 @@ class Category(models.Model):
     group = models.CharField(max_length=100, blank=True)
     active = models.BooleanField(default=True)
     anonymous_allowed = models.BooleanField(default=True)
+    expected_handling_hours = models.PositiveIntegerField(
+        default=120, help_text="How long handling is expected to take; a report's due time "
+                               "(expected_datetime) is its creation plus this.")
 
     class Meta:
         ordering = ["municipality__name", "group", "name"]
@@ -146,6 +149,13 @@ class RoutingRule(models.Model):
     def __str__(self) -> str:
         where = f" in {self.area.name}" if self.area_id else ""
         return f"#{self.pk} {self.kle_prefix or '*'}{where} → {self.department.name}"
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
 
 
 class Report(models.Model):
@@ -191,6 +201,14 @@ class Report(models.Model):
                                     on_delete=models.SET_NULL, related_name="+")
     # False while a web report waits for its reporter's confirmation (see Municipality).
     published = models.BooleanField(default=True)
+    # Hidden by staff (abusive or personal content): off the public map and APIs, kept for
+    # staff. Hidden reports are never deleted as unconfirmed.
+    hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=500, blank=True)
+    priority = models.CharField(max_length=10, choices=Priority.choices,
+                                default=Priority.NORMAL)
+    expected_at = models.DateTimeField(
+        null=True, blank=True, help_text="When handling is due (Open311 expected_datetime).")
     language = models.CharField(max_length=8, default="da",
                                 help_text="The reporter's language, for mails.")
     # Bumped by every service that changes the report; live clients and staff edits compare it.
@@ -227,6 +245,11 @@ class ReportEvent(models.Model):
         INTERNAL_NOTE = "internal_note", "Internal note"
         REROUTED = "rerouted", "Re-routed"
         ASSIGNED = "assigned", "Assigned"
+        PRIORITY = "priority", "Priority or due date"
+        CATEGORY = "category", "Category changed"
+        MOVED = "moved", "Location moved"
+        HIDDEN = "hidden", "Hidden from the public"
+        MERGED = "merged", "Duplicate merged in"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -505,3 +528,23 @@ class AreaAlert(models.Model):
     def __str__(self) -> str:
         where = self.area.name if self.area_id else f"{self.radius_m} m around a point"
         return f"{self.email}: {where} ({self.frequency})"
+
+
+class ResponseTemplate(models.Model):
+    """A ready public reply staff can pick (and edit) for a category and status."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE,
+                                     related_name="response_templates")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="response_templates",
+                                 help_text="Empty: every category of the municipality.")
+    status = models.CharField(max_length=20, choices=Status.choices, blank=True,
+                              help_text="Empty: any status change or reply.")
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["municipality", "title"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -146,7 +146,8 @@ json_build_object(
                         FROM reports_photo p WHERE p.report_id = r.id), '[]'::json),
     'media_url', coalesce((SELECT p.url FROM reports_photo p WHERE p.report_id = r.id
                            ORDER BY p.id LIMIT 1), nullif(r.media_url, '')),
-    'created_at', r.created_at, 'updated_at', r.updated_at, 'version', r.version))::text
+    'created_at', r.created_at, 'updated_at', r.updated_at,
+    'expected_datetime', r.expected_at, 'version', r.version))::text
 """
 _PUBLIC_FEATURES_FROM = """
 FROM reports_report r
@@ -294,18 +295,19 @@ def served_municipalities_overview() -> list[dict]:
 
 
 def live_report_row(report_id: int) -> dict | None:
-    """What live events need of a report: its public Feature plus routing and staff fields."""
+    """What live events need of a report: its public Feature (None once hidden by staff)
+    plus routing and staff fields. None for a report not yet confirmed: nothing goes out."""
     row = (
         Report.objects.filter(id=report_id)
         .values("status", "version", "department_id", "municipality__code", "reporter_name",
                 "reporter_email", "reporter_phone", "needs_triage", "routing_explanation",
-                "location")
+                "location", "hidden")
         .first()
     )
     if row is None:
         return None
     feature = public_feature(report_id)
-    if feature is None:  # not published (yet): nothing goes out live
+    if feature is None and not row["hidden"]:
         return None
     location = row.pop("location")
     row["municipality_code"] = row.pop("municipality__code")

@@ -31,6 +31,7 @@ from reports.models import (
     DESCRIPTION_MAX_LENGTH,
     ApiClient,
     AreaAlert,
+    Category,
     Municipality,
     Photo,
     Report,
@@ -49,6 +50,23 @@ def _language(code: str) -> str:
     """One of the service's languages (da, sv, en); Danish otherwise."""
     code = (code or "").split("-")[0].lower()
     return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def route_report(municipality: Municipality, category: Category, location: Point):
+    """The routing decision (reports.routing) for a category at a point."""
+    area_ids = selectors.covering_area_ids(location)
+    default = municipality.default_department
+    return route(
+        kle_number=category.kle.number,
+        rules=selectors.routing_rules_for(municipality, category.kle.number, area_ids),
+        covering_area_ids=area_ids,
+        default_department=(default.id, default.name) if default else None,
+    )
+
+
+def expected_at(created_at: dt.datetime, category: Category) -> dt.datetime:
+    """When handling of a report is due: its creation plus the category's handling time."""
+    return created_at + dt.timedelta(hours=category.expected_handling_hours)
 
 
 def sent_to(department_name: str, language: str) -> str:
@@ -151,14 +169,7 @@ def report_create(
             {"category": [f"Unknown or inactive category in {municipality.name}: "
                           f"{category_code!r}. GET /api/v1/categories/?lon=&lat= lists them."]},
         )
-    area_ids = selectors.covering_area_ids(location)
-    default = municipality.default_department
-    decision = route(
-        kle_number=category.kle.number,
-        rules=selectors.routing_rules_for(municipality, category.kle.number, area_ids),
-        covering_area_ids=area_ids,
-        default_department=(default.id, default.name) if default else None,
-    )
+    decision = route_report(municipality, category, location)
     clean_answers, errors = validate_answers(category.questions.all(), answers or {})
     reporter = reporter or Reporter()
     if not category.anonymous_allowed and not (reporter.email or reporter.phone):
@@ -209,6 +220,7 @@ def report_create(
         media_url=client.media_url[:500],
         created_at=now,
         updated_at=now,
+        expected_at=expected_at(now, category),
     )
     for photo in processed:
         _store_photo(report, photo)
@@ -258,7 +270,8 @@ def report_confirm(*, token: str) -> Report:
 def reports_expire_unconfirmed() -> int:
     """Delete web reports whose confirmation never came within REPORT_CONFIRM_HOURS."""
     cutoff = timezone.now() - dt.timedelta(hours=settings.REPORT_CONFIRM_HOURS)
-    _, by_model = Report.objects.filter(published=False, created_at__lt=cutoff).delete()
+    _, by_model = Report.objects.filter(published=False, hidden=False,
+                                        created_at__lt=cutoff).delete()
     return by_model.get(Report._meta.label, 0)
 
 

@@ -61,6 +61,12 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Staff users are made in many tests; the real hasher takes about a second each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def fresh_rate_limits(settings):
     """Rate-limit counters live in the cache; every test starts with none, and anonymous
     posting is not limited unless a test says so."""

@@ -20,7 +20,7 @@ FEATURE = OpenApiResponse(OpenApiTypes.OBJECT, description=(
     "A GeoJSON Feature: id, geometry (Point, [lon, lat]), properties: status, category "
     "{code, name}, kle, department {id, name}, municipality {code, name}, description, "
     "address, duplicate_of, photos [{url, thumbnail_url}], media_url, created_at, "
-    "updated_at, version."))
+    "updated_at, expected_datetime (when handling is due), version."))
 
 report_list = extend_schema(
     operation_id="reports_list",

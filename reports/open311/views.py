@@ -234,7 +234,7 @@ def _request_json(report: Report, *, extensions: bool) -> dict:
         "service_notice": "",
         "requested_datetime": iso(report.created_at),
         "updated_datetime": iso(report.updated_at),
-        "expected_datetime": None,
+        "expected_datetime": iso(report.expected_at) if report.expected_at else None,
         "address": report.address,
         "address_id": None,
         "zipcode": postcode.group(1) if postcode else None,

@@ -1,0 +1,290 @@
+"""The staff dashboard: queue, report detail with every triage action, bulk actions,
+statistics and CSV export. Thin: forms in, one service or selector call, a page out. The
+scope rule lives in the selectors and services (a report outside the user's departments is
+a 404 here, whatever the URL)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.contrib.gis.geos import Point
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from frontend import staff_forms as forms
+from frontend.views import map_config
+from geoservice.errors import InvalidInput, InvalidTransition
+from maps.models import Area
+from reports import staff_selectors as staff
+from reports import triage
+from reports.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
+from reports.models import Priority
+from reports.selectors import staff_department_ids
+
+PAGE_SIZE = 50
+
+
+def staff_required(view):
+    """Logged in, and handling at least one department; otherwise the login page or 403."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), "/staff/login/")
+        if not staff_department_ids(request.user):
+            raise PermissionDenied("You handle no department.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _queue_form(request):
+    departments = staff.departments_for(request.user)
+    areas = Area.objects.filter(kind=Area.Kind.DISTRICT, parent__code__in={
+        d.municipality.code for d in departments}).order_by("name")
+    return forms.QueueFilterForm(
+        request.GET or None, categories=staff.categories_for(request.user).select_related(
+            "municipality"), departments=departments, areas=areas)
+
+
+@staff_required
+def queue(request):
+    form = _queue_form(request)
+    filters = form.filters() if request.GET else staff.QueueFilters(
+        statuses=sorted(OPEN_STATUSES))
+    reports = staff.staff_queue(request.user, filters)
+    page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = list(page.object_list)
+    features = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": r.pk,
+         "geometry": {"type": "Point", "coordinates": [r.location.x, r.location.y]},
+         "properties": {"status": r.status}} for r in rows]}
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "frontend/staff/queue.html", {
+        "form": form, "page": page, "rows": rows, "now": now, "features": features,
+        "query": query.urlencode(), "statuses": Status.choices,
+        "departments": staff.departments_for(request.user),
+        "colleagues": _colleagues_in_scope(request.user),
+        "config": map_config(),
+    })
+
+
+def _colleagues_in_scope(user):
+    from django.contrib.auth import get_user_model
+
+    from reports.models import StaffMembership
+
+    departments = staff_department_ids(user)
+    return (get_user_model().objects.filter(
+        is_active=True, memberships__in=StaffMembership.objects.filter(
+            department_id__in=departments)).distinct().order_by("username"))
+
+
+@staff_required
+def queue_row(request, report_id: int):
+    """One queue row, for live updates (the dashboard swaps it in without a reload)."""
+    report = staff.staff_queue(request.user, staff.QueueFilters()).filter(pk=report_id).first()
+    if report is None:
+        raise Http404("No such report")
+    return render(request, "frontend/staff/_row.html", {"r": report, "now": timezone.now()})
+
+
+def _report_or_404(request, report_id: int):
+    report = staff.staff_report(request.user, report_id)
+    if report is None:
+        raise Http404("No such report")
+    return report
+
+
+def _detail_context(request, report, **extra) -> dict:
+    return {
+        "report": report, "timeline": staff.staff_timeline(report),
+        "photos": list(report.photos.all()),
+        "candidates": staff.duplicate_candidates(report),
+        "colleagues": staff.colleagues_for(report),
+        "templates": staff.response_templates_for(report),
+        "departments": report.municipality.departments.order_by("name"),
+        "categories": report.municipality.categories.filter(active=True).order_by("name"),
+        "next_statuses": [(s.value, s.label) for s in Status
+                          if s in TRANSITIONS.get(Status(report.status), ())],
+        "priorities": Priority.choices, "now": timezone.now(),
+        "config": {**map_config(), "report": {"id": report.pk, "version": report.version,
+                                               "lon": report.location.x,
+                                               "lat": report.location.y}},
+        **extra,
+    }
+
+
+@staff_required
+def detail(request, report_id: int):
+    report = _report_or_404(request, report_id)
+    return render(request, "frontend/staff/detail.html", _detail_context(request, report))
+
+
+ACTIONS = {
+    "status": (forms.StatusForm, lambda user, r, d: triage.report_set_status(
+        actor=user, report_id=r, to_status=d["status"], public_text=d["public_text"],
+        internal_text=d["internal_text"], expected_version=d["version"])),
+    "merge": (forms.MergeForm, lambda user, r, d: triage.report_merge(
+        actor=user, report_id=r, into_id=d["into"], public_text=d["public_text"],
+        expected_version=d["version"])),
+    "reroute": (forms.RerouteForm, lambda user, r, d: triage.report_reroute(
+        actor=user, report_id=r, department_id=d["department"], reason=d["reason"],
+        expected_version=d["version"])),
+    "category": (forms.CategoryForm, lambda user, r, d: triage.report_change_category(
+        actor=user, report_id=r, category_code=d["category"], expected_version=d["version"])),
+    "move": (forms.MoveForm, lambda user, r, d: triage.report_move(
+        actor=user, report_id=r, location=Point(d["lon"], d["lat"], srid=4326),
+        expected_version=d["version"])),
+    "assign": (forms.AssignForm, lambda user, r, d: triage.report_assign(
+        actor=user, report_id=r, assignee_id=d["assignee"], expected_version=d["version"])),
+    "priority": (forms.PriorityForm, lambda user, r, d: triage.report_set_priority(
+        actor=user, report_id=r, priority=d["priority"], due=d["due"],
+        expected_version=d["version"])),
+    "reply": (forms.TextForm, lambda user, r, d: triage.report_reply(
+        actor=user, report_id=r, text=d["text"], expected_version=d["version"])),
+    "note": (forms.TextForm, lambda user, r, d: triage.report_note(
+        actor=user, report_id=r, text=d["text"])),
+    "hide": (forms.HideForm, lambda user, r, d: triage.report_hide(
+        actor=user, report_id=r, reason=d["reason"], expected_version=d["version"])),
+}
+
+
+def _choices_for(form, report) -> None:
+    if "department" in form.fields:
+        form.fields["department"].choices = [
+            (d.pk, d.name) for d in report.municipality.departments.all()]
+    if "category" in form.fields:
+        form.fields["category"].choices = [
+            (c.code, c.name) for c in report.municipality.categories.filter(active=True)]
+    if "assignee" in form.fields:
+        form.fields["assignee"].choices = [("", "—")] + [
+            (u.pk, u.get_username()) for u in staff.colleagues_for(report)]
+
+
+@staff_required
+@require_POST
+def action(request, report_id: int, name: str):
+    """Run one triage action. A stale version gets 409 with the fresh report and a message;
+    bad input 400 with the fields named; out of scope 404."""
+    if name not in ACTIONS:
+        raise Http404("No such action")
+    report = _report_or_404(request, report_id)
+    form_class, run = ACTIONS[name]
+    form = form_class(request.POST)
+    _choices_for(form, report)
+    if not form.is_valid():
+        return _detail_with_error(request, report, name, form.errors.get_json_data(), 400)
+    try:
+        run(request.user, report.pk, form.cleaned_data)
+    except PermissionDenied:
+        raise Http404("No such report") from None
+    except InvalidTransition as exc:
+        status = 409 if "version" in exc.errors else 400
+        return _detail_with_error(request, report, name, {
+            field: [{"message": m} for m in msgs] for field, msgs in exc.errors.items()},
+            status, message=exc.message)
+    except InvalidInput as exc:
+        return _detail_with_error(request, report, name, {
+            field: [{"message": m} for m in msgs] for field, msgs in exc.errors.items()},
+            400, message=exc.message)
+    messages.success(request, _("Saved."))
+    return redirect("staff-report", report_id=report.pk)
+
+
+def _detail_with_error(request, report, action_name, errors, status, message=""):
+    fresh = _report_or_404(request, report.pk)
+    context = _detail_context(request, fresh, action_errors={
+        "action": action_name, "message": message or _("Some fields are invalid."),
+        "fields": {field: " ".join(e["message"] for e in errs) for field, errs in errors.items()},
+        "conflict": status == 409})
+    return render(request, "frontend/staff/detail.html", context, status=status)
+
+
+@staff_required
+@require_POST
+def bulk(request):
+    form = forms.BulkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(
+            m for errs in form.errors.values() for m in errs))
+        return redirect(request.POST.get("next") or "staff-queue")
+    data = form.cleaned_data
+    arguments = {
+        "status": {"to_status": data["status"], "public_text": data["public_text"]},
+        "reroute": {"department_id": data["department"]},
+        "assign": {"assignee_id": data["assignee"]},
+    }[data["action"]]
+    result = triage.reports_bulk(actor=request.user, report_ids=data["reports"],
+                                 action=data["action"], **arguments)
+    if result.done:
+        messages.success(request, _("Done for %(n)s report(s): %(ids)s") % {
+            "n": len(result.done), "ids": ", ".join(f"#{i}" for i in result.done)})
+    for report_id, why in result.failed.items():
+        messages.error(request, f"#{report_id}: {why}")
+    return redirect(request.POST.get("next") or "staff-queue")
+
+
+def _period(request) -> tuple[dt.date, dt.date]:
+    today = timezone.localdate()
+    since = parse_date(request.GET.get("since") or "") or today - dt.timedelta(days=30)
+    until = parse_date(request.GET.get("until") or "") or today
+    return min(since, until), max(since, until)
+
+
+@staff_required
+def stats(request):
+    since, until = _period(request)
+    tz = timezone.get_current_timezone()
+    result = staff.staff_statistics(
+        request.user, dt.datetime.combine(since, dt.time.min, tz),
+        dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tz))
+
+    def bars(rows):
+        top = max([n for _label, n in rows] or [1]) or 1
+        return [{"label": label, "n": n, "pct": round(100 * n / top)} for label, n in rows]
+
+    return render(request, "frontend/staff/stats.html", {
+        "since": since, "until": until, "stats": result,
+        "status_bars": bars(result.by_status), "category_bars": bars(result.by_category),
+        "department_bars": bars(result.by_department)})
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@staff_required
+def export(request):
+    """The filtered queue as CSV, streamed row by row (never the whole queue in memory)."""
+    form = _queue_form(request)
+    filters = form.filters() if request.GET else staff.QueueFilters()
+    queue_qs = staff.staff_queue(request.user, filters)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"  # so that spreadsheet programs read UTF-8
+        yield writer.writerow(staff.EXPORT_FIELDS)
+        for row in staff.export_rows(queue_qs):
+            yield writer.writerow(["" if v is None else
+                                   (v.isoformat() if hasattr(v, "isoformat") else v)
+                                   for v in row])
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="os2geo-queue-{stamp}.csv"'
+    return response
+

@@ -1,0 +1,76 @@
+// The staff queue: a map of the page's reports, selection for bulk actions, and live
+// updates over /ws/staff/ that change rows in place (new reports are added at the top,
+// marked), so the caseworker never loses their place.
+
+/* global maplibregl, gettext, interpolate */
+
+import { LiveSocket } from './live.js';
+import { STATUS_COLOURS, createMap, readConfig } from './mapview.js';
+
+const config = readConfig();
+const features = JSON.parse(document.getElementById('queue-features').textContent);
+const body = document.getElementById('queue-body');
+const liveStatus = document.getElementById('live-status');
+
+const map = createMap('staff-map', config, { interactiveReports: false });
+map.on('load', () => {
+  map.addSource('queue', { type: 'geojson', data: features });
+  map.addLayer({ id: 'queue', type: 'circle', source: 'queue', paint: {
+    'circle-color': ['match', ['get', 'status'], ...Object.entries(STATUS_COLOURS).flat(), '#333'],
+    'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+  if (features.features.length) {
+    const bounds = new maplibregl.LngLatBounds();
+    for (const f of features.features) bounds.extend(f.geometry.coordinates);
+    map.fitBounds(bounds, { padding: 40, maxZoom: 15, duration: 0 });
+  }
+  map.on('click', 'queue', (event) => {
+    const row = document.getElementById(`report-${event.features[0].id}`);
+    if (row) { row.scrollIntoView({ block: 'center' }); row.querySelector('a').focus(); }
+  });
+});
+
+// Bulk selection.
+document.getElementById('select-all').addEventListener('change', (event) => {
+  for (const box of body.querySelectorAll('input.select')) box.checked = event.target.checked;
+});
+document.getElementById('bulk-form').addEventListener('submit', (event) => {
+  const ids = [...body.querySelectorAll('input.select:checked')].map((box) => box.value);
+  if (!ids.length) {
+    event.preventDefault();
+    liveStatus.textContent = gettext('Select one or more reports first.');
+    return;
+  }
+  document.getElementById('bulk-reports').value = ids.join(',');
+});
+
+async function refreshRow(reportId, isNew) {
+  const response = await fetch(`/staff/reports/${reportId}/row`, { headers: { Accept: 'text/html' } });
+  if (!response.ok) return;  // outside this user's scope now (re-routed away): keep the row
+  const template = document.createElement('template');
+  template.innerHTML = (await response.text()).trim();
+  const row = template.content.firstElementChild;
+  const existing = document.getElementById(`report-${reportId}`);
+  if (existing) {
+    if (Number(existing.dataset.version) >= Number(row.dataset.version)) return;
+    const checked = existing.querySelector('input.select').checked;
+    existing.replaceWith(row);
+    row.querySelector('input.select').checked = checked;
+    row.classList.add('changed');
+  } else if (isNew) {
+    row.classList.add('new');
+    body.prepend(row);
+  }
+}
+
+new LiveSocket('/ws/staff/', {
+  onMessage: (message) => {
+    if (message.type === 'report.created') {
+      refreshRow(message.report_id, true);
+      liveStatus.textContent = interpolate(gettext('New report #%(id)s'), { id: message.report_id }, true);
+    } else if (message.type === 'report.updated') {
+      refreshRow(message.report_id, false);
+      liveStatus.textContent = interpolate(gettext('Report #%(id)s changed'), { id: message.report_id }, true);
+    }
+  },
+  onStateChange: (state) => { document.body.dataset.live = state; },
+});

@@ -1,0 +1,200 @@
+"""Reads for the staff dashboard. Every one starts from the user's scope
+(selectors.staff_department_ids): a report outside it does not exist here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.gis.measure import D
+from django.db.models import Count, F, Min, Q, QuerySet
+from django.utils import timezone
+
+from maps.geo import metres_envelope
+from reports.lifecycle import OPEN_STATUSES, Status
+from reports.models import (
+    Category,
+    Department,
+    KleSubject,
+    Report,
+    ReportEvent,
+    ResponseTemplate,
+    StaffMembership,
+)
+from reports.selectors import staff_department_ids
+
+SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "due": (F("expected_at").asc(nulls_last=True), "id"),
+    "priority": ("-priority_rank", "created_at"),
+    "updated": ("-updated_at", "-id"),
+}
+
+
+@dataclass
+class QueueFilters:
+    statuses: list[str] = field(default_factory=list)
+    category: str = ""
+    kle_prefix: str = ""
+    area_id: int | None = None
+    department_id: int | None = None
+    assigned_to_me: bool = False
+    older_than_days: int | None = None
+    overdue: bool = False
+    q: str = ""
+    sort: str = "newest"
+
+
+def staff_reports(user) -> QuerySet[Report]:
+    """Every report the user may see (hidden and unconfirmed ones included)."""
+    return Report.objects.filter(department_id__in=staff_department_ids(user))
+
+
+def staff_report(user, report_id: int) -> Report | None:
+    return (staff_reports(user).select_related("category__kle", "department", "municipality",
+                                               "assigned_to", "duplicate_of")
+            .prefetch_related("photos").filter(pk=report_id).first())
+
+
+def staff_queue(user, filters: QueueFilters) -> QuerySet[Report]:
+    """The user's queue with the dashboard's filters and sort."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    qs = staff_reports(user).select_related("category", "department", "assigned_to")
+    if filters.statuses:
+        qs = qs.filter(status__in=filters.statuses)
+    if filters.category:
+        qs = qs.filter(category__code=filters.category)
+    if filters.kle_prefix:
+        qs = qs.filter(category__kle__in=KleSubject.objects.filter(
+            number__startswith=filters.kle_prefix))
+    if filters.area_id:
+        qs = qs.filter(location__intersects=_area_geom(filters.area_id))
+    if filters.department_id:
+        qs = qs.filter(department_id=filters.department_id)
+    if filters.assigned_to_me:
+        qs = qs.filter(assigned_to=user)
+    if filters.older_than_days:
+        qs = qs.filter(created_at__lt=timezone.now() - dt.timedelta(days=filters.older_than_days))
+    if filters.overdue:
+        qs = qs.filter(overdue_q())
+    if filters.q:
+        text = filters.q.strip().lstrip("#")
+        match = Q(description__icontains=text) | Q(address__icontains=text)
+        if text.isdigit():
+            match |= Q(pk=int(text))
+        qs = qs.filter(match)
+    qs = qs.annotate(priority_rank=Case(
+        When(priority="urgent", then=Value(3)), When(priority="high", then=Value(2)),
+        When(priority="normal", then=Value(1)), default=Value(0), output_field=IntegerField()))
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["newest"]))
+
+
+def overdue_q(now: dt.datetime | None = None) -> Q:
+    return Q(status__in=list(OPEN_STATUSES), expected_at__lt=now or timezone.now())
+
+
+def _area_geom(area_id: int):
+    from maps.models import Area
+
+    area = Area.objects.filter(pk=area_id).only("geom").first()
+    return area.geom if area else None
+
+
+def staff_timeline(report: Report) -> QuerySet[ReportEvent]:
+    """The whole timeline, internal rows included, oldest first."""
+    return report.events.select_related("actor").order_by("created_at", "id")
+
+
+def duplicate_candidates(report: Report, radius_m: float = 300, limit: int = 8
+                         ) -> list[Report]:
+    """Open reports of the same municipality near this one (the likely originals)."""
+    return list(
+        Report.objects.filter(municipality_id=report.municipality_id,
+                              status__in=list(OPEN_STATUSES))
+        .exclude(pk=report.pk)
+        .filter(location__intersects=metres_envelope(report.location, radius_m),
+                location__distance_lte=(report.location, D(m=radius_m)))
+        .select_related("category").order_by("created_at")[:limit])
+
+
+def colleagues_for(report: Report):
+    """Active users who may handle the report's department (assignment choices)."""
+    memberships = StaffMembership.objects.filter(
+        Q(department_id=report.department_id)
+        | Q(municipality_id=report.municipality_id,
+            role=StaffMembership.Role.MUNICIPALITY_ADMIN))
+    return (get_user_model().objects.filter(is_active=True, memberships__in=memberships)
+            .distinct().order_by("username"))
+
+
+def response_templates_for(report: Report) -> list[ResponseTemplate]:
+    return list(ResponseTemplate.objects.filter(
+        Q(category__isnull=True) | Q(category_id=report.category_id),
+        municipality_id=report.municipality_id).order_by("title"))
+
+
+def departments_for(user) -> QuerySet[Department]:
+    return Department.objects.filter(pk__in=staff_department_ids(user)).select_related(
+        "municipality").order_by("municipality__name", "name")
+
+
+def categories_for(user) -> QuerySet[Category]:
+    municipalities = departments_for(user).values("municipality_id")
+    return Category.objects.filter(municipality_id__in=municipalities).order_by("name")
+
+
+@dataclass
+class Statistics:
+    by_status: list[tuple[str, int]]
+    by_category: list[tuple[str, int]]
+    by_department: list[tuple[str, int]]
+    median_hours_to_acknowledge: float | None
+    median_hours_to_resolve: float | None
+    overdue: int
+    total: int
+
+
+def staff_statistics(user, since: dt.datetime, until: dt.datetime) -> Statistics:
+    """Counts of the reports filed in [since, until) that the user may see, and the median
+    time from filing to the first acknowledgement and to resolution."""
+    qs = staff_reports(user).filter(created_at__gte=since, created_at__lt=until)
+    by_status = dict(qs.values_list("status").annotate(n=Count("id")))
+    by_category = list(qs.values_list("category__name").annotate(n=Count("id"))
+                       .order_by("-n", "category__name"))
+    by_department = list(qs.values_list("department__name").annotate(n=Count("id"))
+                         .order_by("-n", "department__name"))
+    firsts = (ReportEvent.objects.filter(report__in=qs, kind=ReportEvent.Kind.STATUS)
+              .values("report_id", "to_status").annotate(at=Min("created_at")))
+    created = dict(qs.values_list("id", "created_at"))
+    to_ack, to_resolve = [], []
+    acknowledged = {}
+    for row in firsts:
+        hours = (row["at"] - created[row["report_id"]]).total_seconds() / 3600
+        if row["to_status"] == Status.RESOLVED:
+            to_resolve.append(hours)
+        if row["to_status"] != Status.SUBMITTED:
+            previous = acknowledged.get(row["report_id"])
+            acknowledged[row["report_id"]] = hours if previous is None else min(previous, hours)
+    to_ack = list(acknowledged.values())
+    return Statistics(
+        by_status=[(s.label, by_status.get(s.value, 0)) for s in Status],
+        by_category=by_category, by_department=by_department,
+        median_hours_to_acknowledge=statistics.median(to_ack) if to_ack else None,
+        median_hours_to_resolve=statistics.median(to_resolve) if to_resolve else None,
+        overdue=qs.filter(overdue_q()).count(), total=sum(by_status.values()))
+
+
+EXPORT_FIELDS = ("id", "created_at", "status", "priority", "expected_at", "category__code",
+                 "category__name", "department__name", "municipality__code", "address",
+                 "description", "reporter_name", "reporter_email", "reporter_phone",
+                 "assigned_to__username", "hidden", "updated_at")
+
+
+def export_rows(queue: QuerySet[Report], chunk_size: int = 2000):
+    """The queue's rows for CSV, read from the database in chunks (a server-side cursor),
+    so that memory does not grow with the queue."""
+    yield from queue.values_list(*EXPORT_FIELDS).iterator(chunk_size=chunk_size)
