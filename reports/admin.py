@@ -3,6 +3,7 @@ from django.contrib.gis import admin
 
 from geoservice.errors import ApplicationError
 from reports import services
+from reports.admin_scope import RoleScopedAdmin
 from reports.api_keys import api_key_issue, api_key_revoke
 from reports.models import (
     ApiClient,
@@ -15,6 +16,7 @@ from reports.models import (
     Notification,
     Report,
     ReportEvent,
+    ResponseTemplate,
     RoutingRule,
     StaffMembership,
     Webhook,
@@ -23,13 +25,15 @@ from reports.notify_worker import notification_retry
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(RoleScopedAdmin, admin.ModelAdmin):
+    municipality_path = "id"
+    others_may_add = False
     list_display = ["name", "code", "default_department", "active"]
     raw_id_fields = ["area"]
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(RoleScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "municipality", "email"]
     list_filter = ["municipality"]
     search_fields = ["name"]
@@ -50,7 +54,7 @@ class CategoryQuestionInline(admin.TabularInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(RoleScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "code", "municipality", "kle", "group", "active", "anonymous_allowed"]
     list_filter = ["municipality", "active", "group"]
     search_fields = ["name", "code", "kle__number"]
@@ -70,7 +74,7 @@ class ApiKeyInline(admin.TabularInline):
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(RoleScopedAdmin, admin.ModelAdmin):
     """Keys are issued with the action below; the full key is shown once, then only its
     hash is kept."""
 
@@ -95,7 +99,8 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(RoleScopedAdmin, admin.ModelAdmin):
+    lead_department_path = "department"
     list_display = ["id", "municipality", "kle_prefix", "area", "department", "priority",
                     "active"]
     list_filter = ["municipality", "active"]
@@ -135,11 +140,20 @@ def _transition_action(status: str, label: str, public_text: str):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.GISModelAdmin):
+class ReportAdmin(RoleScopedAdmin, admin.GISModelAdmin):
     """Fields are read-only here; status changes go through the lifecycle service (the
     actions below, until the staff dashboard takes over), so each one is on the timeline."""
 
     list_display = ["id", "status", "category", "department", "municipality", "created_at"]
+    others_may_add = False
+
+    def scope_q(self, user):
+        from django.db.models import Q
+
+        from reports.selectors import staff_department_ids
+
+        departments = staff_department_ids(user)
+        return Q(department_id__in=departments) if departments else None
     list_filter = ["status", "municipality", "department"]
     search_fields = ["description", "address"]
     inlines = [ReportEventInline]
@@ -158,14 +172,14 @@ class ReportAdmin(admin.GISModelAdmin):
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(admin.ModelAdmin):
+class StaffMembershipAdmin(RoleScopedAdmin, admin.ModelAdmin):
     list_display = ["user", "role", "municipality", "department"]
     list_filter = ["role", "municipality"]
     raw_id_fields = ["user"]
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(RoleScopedAdmin, admin.ModelAdmin):
     list_display = ["url", "municipality", "department", "active"]
     list_filter = ["municipality", "active"]
 
@@ -192,3 +206,12 @@ class NotificationAdmin(admin.ModelAdmin):
     def retry_now(self, request, queryset):
         count = notification_retry(notification_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"{count} notifications will be sent again.")
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(RoleScopedAdmin, admin.ModelAdmin):
+    """Ready public replies for the dashboard, per category (or all) and status (or any)."""
+
+    list_display = ["title", "municipality", "category", "status"]
+    list_filter = ["municipality", "status"]
+    search_fields = ["title", "text"]

@@ -34,6 +34,7 @@ from reports.models import (
     Municipality,
     Notification,
     Report,
+    ResponseTemplate,
     RoutingRule,
     StaffMembership,
     Webhook,
@@ -57,13 +58,15 @@ class CategorySpec:
     group: str
     description: str
     anonymous_allowed: bool = True
+    handling_hours: int = 120
 
 
 CATEGORIES = [
     CategorySpec("pothole", "Hul i vejen", "05.01.08", "Veje og fortove",
                  "Huller og skader i asfalt, fortov eller cykelsti."),
     CategorySpec("street-light", "Gadelys virker ikke", "05.01.12", "Veje og fortove",
-                 "Gadelamper der er slukkede, blinker eller lyser om dagen."),
+                 "Gadelamper der er slukkede, blinker eller lyser om dagen.",
+                 handling_hours=72),
     CategorySpec("blocked-drain", "Tilstoppet vejbrønd", "05.01.13", "Veje og fortove",
                  "Riste og vejbrønde der er tilstoppede, så vandet står på vejen."),
     CategorySpec("snow-ice", "Sne og is", "05.07.02", "Renhold og vintertjeneste",
@@ -76,13 +79,24 @@ CATEGORIES = [
                  "Ødelagte eller farlige legeredskaber på offentlige legepladser."),
     CategorySpec("rats", "Rotter", "09.13.01", "Skadedyr",
                  "Rotter set udendørs eller i bygninger. Kommunen kontakter dig.",
-                 anonymous_allowed=False),
+                 anonymous_allowed=False, handling_hours=48),
     CategorySpec("signs-markings", "Skilte og afmærkning", "05.13.01", "Veje og fortove",
                  "Væltede eller manglende skilte, slidte striber og afmærkninger."),
     CategorySpec("abandoned-vehicle", "Efterladt bil eller cykel", "05.14.09",
                  "Veje og fortove", "Biler, trailere og cykler efterladt på offentlig vej."),
     CategorySpec("public-toilet", "Offentligt toilet", "06.20.00", "Øvrigt",
                  "Lukkede, beskidte eller ødelagte offentlige toiletter."),
+]
+
+# Ready public replies for the dashboard: (title, status, text).
+RESPONSE_TEMPLATES = [
+    ("Modtaget", "acknowledged", "Tak for din henvendelse. Vi har modtaget den og ser på "
+                                 "den hurtigst muligt."),
+    ("Løst", "resolved", "Tak for din henvendelse. Problemet er nu løst."),
+    ("Ikke kommunens", "referred", "Stedet hører ikke under kommunen. Vi har sendt din "
+                                   "henvendelse videre til den rette ejer."),
+    ("Afvist: privat område", "rejected", "Stedet er privat, så kommunen kan ikke gøre noget "
+                                          "ved det. Kontakt venligst grundejeren."),
 ]
 
 # Per-category questions: (code, question, datatype, required, list values).
@@ -192,8 +206,12 @@ def _setup_municipality(spec: dict, categories: dict[str, KleSubject]) -> Munici
             municipality=municipality, code=cat.code,
             defaults={"name": cat.name, "kle": categories[cat.kle], "group": cat.group,
                       "description": cat.description,
-                      "anonymous_allowed": cat.anonymous_allowed, "active": True},
+                      "anonymous_allowed": cat.anonymous_allowed, "active": True,
+                      "expected_handling_hours": cat.handling_hours},
         )
+    for title, status, text in RESPONSE_TEMPLATES:
+        ResponseTemplate.objects.get_or_create(municipality=municipality, title=title,
+                                               defaults={"status": status, "text": text})
     for code, questions in QUESTIONS.items():
         category = Category.objects.get(municipality=municipality, code=code)
         for order, (qcode, text, datatype, required, values) in enumerate(questions, start=1):
@@ -270,6 +288,7 @@ def _demo_users(municipalities: dict[str, Municipality]) -> list[str]:
         made.append("admin / os2geo-demo (superuser)")
     ballerup = municipalities["0151"]
     staff = [("ballerup.vej", "Vej og Park", StaffMembership.Role.CASEWORKER),
+             ("ballerup.vej2", "Vej og Park", StaffMembership.Role.CASEWORKER),
              ("ballerup.natur", "Natur og Miljø", StaffMembership.Role.CASEWORKER),
              ("ballerup.leder", "Vej og Park", StaffMembership.Role.DEPARTMENT_LEAD)]
     for username, department, role in staff:

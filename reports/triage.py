@@ -130,8 +130,12 @@ def report_set_status(*, actor, report_id: int, to_status: str, public_text: str
                       internal_text: str = "", duplicate_of_id: int | None = None,
                       expected_version: int | None = None) -> Report:
     """A status change by staff: the scope check here, the lifecycle in
-    services.report_transition (the only writer of status)."""
+    services.report_transition (the only writer of status). Staff resolve with a public
+    reply, so the reporter learns what was done."""
     _locked_for(actor, report_id, expected_version)
+    if to_status == Status.RESOLVED and not public_text.strip():
+        raise InvalidInput("Some fields are invalid.", {
+            "public_text": ["Tell the reporter what was done."]})
     return services.report_transition(
         report_id=report_id, to_status=to_status, actor=actor, public_text=public_text,
         internal_text=internal_text, duplicate_of_id=duplicate_of_id,
