@@ -236,3 +236,20 @@ def test_csv_export_of_100000_reports_streams_in_bounded_memory(client, world):
     assert lines == 100_001  # the header and every report
     assert size > 8_000_000
     assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB while streaming {size / 1e6:.1f} MB"
+
+
+def test_password_reset_by_mail(client, world):
+    from django.core import mail
+
+    assert client.get("/staff/password_reset/").status_code == 200
+    response = client.post("/staff/password_reset/", {"email": "vej@example.dk"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://\S+/staff/reset/\S+/", mail.outbox[0].body).group(0)
+    path = link.split("testserver")[-1] if "testserver" in link else "/" + link.split("/", 3)[3]
+    form = client.get(path, follow=True)
+    assert form.status_code == 200
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": "Nyt-kodeord-2026",
+                                                    "new_password2": "Nyt-kodeord-2026"})
+    assert done.status_code == 302
+    assert client.login(username="vej", password="Nyt-kodeord-2026")
