@@ -233,6 +233,7 @@ def test_csv_export_of_100000_reports_streams_in_bounded_memory(client, world):
         size += len(chunk)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    print(f"CSV: {size / 1e6:.1f} MB streamed, peak Python memory {peak / 1e6:.2f} MB")
     assert lines == 100_001  # the header and every report
     assert size > 8_000_000
     assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB while streaming {size / 1e6:.1f} MB"
