@@ -159,6 +159,8 @@ ACTIONS = {
         actor=user, report_id=r, text=d["text"])),
     "hide": (forms.HideForm, lambda user, r, d: triage.report_hide(
         actor=user, report_id=r, reason=d["reason"], expected_version=d["version"])),
+    "unhide": (forms.VersionedForm, lambda user, r, d: triage.report_unhide(
+        actor=user, report_id=r, expected_version=d["version"])),
 }
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from reports.lifecycle import Status
 
@@ -152,10 +153,10 @@ class RoutingRule(models.Model):
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 class Report(models.Model):
@@ -238,18 +239,19 @@ class ReportEvent(models.Model):
     """One row of a report's timeline. Rows are only ever added."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        ROUTED = "routed", "Routed"
-        STATUS = "status", "Status changed"
-        PUBLIC_REPLY = "public_reply", "Public reply"
-        INTERNAL_NOTE = "internal_note", "Internal note"
-        REROUTED = "rerouted", "Re-routed"
-        ASSIGNED = "assigned", "Assigned"
-        PRIORITY = "priority", "Priority or due date"
-        CATEGORY = "category", "Category changed"
-        MOVED = "moved", "Location moved"
-        HIDDEN = "hidden", "Hidden from the public"
-        MERGED = "merged", "Duplicate merged in"
+        CREATED = "created", _("Created")
+        ROUTED = "routed", _("Routed")
+        STATUS = "status", _("Status changed")
+        PUBLIC_REPLY = "public_reply", _("Public reply")
+        INTERNAL_NOTE = "internal_note", _("Internal note")
+        REROUTED = "rerouted", _("Re-routed")
+        ASSIGNED = "assigned", _("Assigned")
+        PRIORITY = "priority", _("Priority or due date")
+        CATEGORY = "category", _("Category changed")
+        MOVED = "moved", _("Location moved")
+        HIDDEN = "hidden", _("Hidden from the public")
+        SHOWN = "shown", _("Shown to the public again")
+        MERGED = "merged", _("Duplicate merged in")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

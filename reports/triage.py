@@ -186,6 +186,21 @@ def report_hide(*, actor, report_id: int, reason: str,
     return report
 
 
+@transaction.atomic
+def report_unhide(*, actor, report_id: int, expected_version: int | None = None) -> Report:
+    """Undo report_hide: the report is public again, everywhere it was."""
+    report = _locked_for(actor, report_id, expected_version)
+    if not report.hidden:
+        raise InvalidInput("Some fields are invalid.", {"reason": ["It is not hidden."]})
+    report.hidden = False
+    report.published = True
+    _record(report, actor, ReportEvent.Kind.SHOWN,
+            internal_text=f"Shown again (was hidden: {report.hidden_reason})",
+            fields=("hidden", "published"))
+    events.report_changed(events.UPDATED, report.pk)
+    return report
+
+
 def _reroute_after_change(report: Report, actor, kind: str, *, internal: str,
                           fields: tuple[str, ...]) -> None:
     """Route a report again after its category or place changed; record and announce it."""

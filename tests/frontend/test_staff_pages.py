@@ -30,6 +30,7 @@ ACTION_POSTS = {
     "reply": {"text": "Hej"},
     "note": {"text": "Internt"},
     "hide": {"reason": "Test"},
+    "unhide": {},
 }
 
 

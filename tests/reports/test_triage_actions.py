@@ -119,6 +119,11 @@ def test_hidden_report_leaves_every_public_place_but_stays_for_staff(
     assert Report.objects.filter(pk=report.pk).exists()
     with pytest.raises(InvalidInput):
         triage.report_hide(actor=world["caseworker"], report_id=report.pk, reason="igen")
+    triage.report_unhide(actor=world["caseworker"], report_id=report.pk, expected_version=2)
+    assert client.get(f"/api/v1/reports/{report.pk}/").status_code == 200
+    assert last_event(report.pk).kind == "shown"
+    with pytest.raises(InvalidInput):
+        triage.report_unhide(actor=world["caseworker"], report_id=report.pk)
 
 
 def test_category_change_routes_again_and_tells_both_departments(
