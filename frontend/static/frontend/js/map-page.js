@@ -363,6 +363,8 @@ async function chooseCategory(category) {
   if (flow.category !== category) return;
   $('duplicates').hidden = features.length === 0;
   $('duplicate-list').replaceChildren(...features.map(duplicateItem));
+  // On a phone the list sits below the categories: bring it into view.
+  if (features.length) $('duplicates').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
 }
 
 function duplicateItem(feature) {

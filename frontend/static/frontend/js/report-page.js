@@ -13,7 +13,9 @@ let shownVersion = report.version;
 
 const map = createMap('report-map', config, { center: [report.lon, report.lat], zoom: 16,
                                                interactiveReports: false });
-new maplibregl.Marker({ color: STATUS_COLOURS.submitted }).setLngLat([report.lon, report.lat]).addTo(map);
+const initialStatus = document.getElementById('report-status').className.replace(/.*status-/, '');
+let marker = new maplibregl.Marker({ color: STATUS_COLOURS[initialStatus] })
+  .setLngLat([report.lon, report.lat]).addTo(map);
 
 function formatTime(iso) {
   return new Intl.DateTimeFormat(document.documentElement.lang, {
@@ -50,13 +52,16 @@ function render(message) {
   badge.querySelector('.dot').style.background = STATUS_COLOURS[p.status];
   document.getElementById('report-status-label').textContent = statusLabel[p.status] || p.status;
   document.getElementById('report-department').textContent = p.department.name;
+  marker.remove();  // a marker's colour is fixed when it is made
+  marker = new maplibregl.Marker({ color: STATUS_COLOURS[p.status] })
+    .setLngLat([report.lon, report.lat]).addTo(map);
   if (message.timeline) renderTimeline(message.timeline);
 }
 
 document.querySelectorAll('.status-name').forEach((node) => {
   node.textContent = statusLabel[node.dataset.status] || node.dataset.status;
 });
-document.querySelector('#report-status .dot').style.background = STATUS_COLOURS[document.getElementById('report-status').className.replace(/.*status-/, '')];
+document.querySelector('#report-status .dot').style.background = STATUS_COLOURS[initialStatus];
 
 new LiveSocket(`/ws/reports/${report.id}/`, {
   onMessage: (message) => {
