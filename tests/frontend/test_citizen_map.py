@@ -168,8 +168,10 @@ def test_a_status_change_reaches_an_open_report_page_and_the_map_live(browser, l
     report = Report.objects.get(pk=file_report(
         live_site, ELIASGADE[0] - 0.0006, ELIASGADE[1] + 0.0003, category.code,
         "Lampen er slukket"))
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="da-DK")
-    page, map_page = context.new_page(), context.new_page()
+    # Two people (two browser contexts): one follows the report, one watches the map.
+    contexts = [browser.new_context(viewport={"width": 390, "height": 844}, locale="da-DK")
+                for _ in range(2)]
+    page, map_page = (context.new_page() for context in contexts)
     page.goto(f"{live_site['url']}/reports/{report.pk}")
     page.wait_for_function("() => document.body.dataset.live === 'open'")
     open_map(map_page, live_site, at=ELIASGADE, zoom=17)
@@ -186,7 +188,8 @@ def test_a_status_change_reaches_an_open_report_page_and_the_map_live(browser, l
     screenshot(page, "report-page-live")
     map_page.locator(f'#report-list [data-report-id="{report.pk}"]',
                      has_text="I gang").wait_for(timeout=10_000)
-    context.close()
+    for context in contexts:
+        context.close()
 
 
 def test_a_lost_answer_is_retried_with_the_same_key_and_files_one_report(phone, live_site,

@@ -18,16 +18,16 @@ const LIST_LIMIT = 50;
 const params = new URLSearchParams(window.location.search);
 const startCenter = params.has('lon') && params.has('lat')
   ? [Number(params.get('lon')), Number(params.get('lat'))] : undefined;
-const map = createMap('map', config, {
-  center: startCenter, zoom: params.has('zoom') ? Number(params.get('zoom')) : undefined,
-});
-window.os2geoMap = map;  // for the browser tests and the curious
-
 const state = {
   filters: { status: config.statuses.filter((s) => s.open).map((s) => s.code), category: '' },
   tileVersion: 0,
   categories: new Map(),
 };
+const map = createMap('map', config, {
+  center: startCenter, zoom: params.has('zoom') ? Number(params.get('zoom')) : undefined,
+  filters: state.filters,
+});
+window.os2geoMap = map;  // for the browser tests and the curious
 
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -156,7 +156,8 @@ function subscribeLive() {
   live.send({ type: 'subscribe', bbox: bboxOf(map), filters });
 }
 
-map.on('load', () => { refreshReports(); subscribeLive(); });
+// The list does not wait for the map's first frame (a background tab may not draw one).
+refreshList();
 map.on('moveend', () => { refreshList(); subscribeLive(); });
 map.on('click', 'reports', (event) => {
   if (flow.active) return;

@@ -30,7 +30,8 @@ export function tileUrl(filters = {}, version = 0) {
   return `${window.location.origin}/api/v1/tiles/reports/{z}/{x}/{y}.mvt${query ? `?${query}` : ''}`;
 }
 
-export function createMap(container, config, { center, zoom, interactiveReports = true } = {}) {
+export function createMap(container, config, { center, zoom, interactiveReports = true,
+                                               filters = {} } = {}) {
   const start = config.start;
   const element = typeof container === 'string' ? document.getElementById(container) : container;
   const map = new maplibregl.Map({
@@ -65,7 +66,8 @@ export function createMap(container, config, { center, zoom, interactiveReports 
     });
     map.addLayer({ id: 'municipality-lines', type: 'line', source: 'municipalities',
                    paint: { 'line-color': '#0b3d91', 'line-width': 2, 'line-opacity': 0.8 } });
-    map.addSource('reports', { type: 'vector', tiles: [tileUrl()], minzoom: 0, maxzoom: 16 });
+    map.addSource('reports', { type: 'vector', tiles: [tileUrl(filters)], minzoom: 0,
+                              maxzoom: 16 });
     map.addLayer({
       id: 'clusters', type: 'circle', source: 'reports', 'source-layer': 'clusters',
       paint: {
