@@ -190,7 +190,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py (8.x) times out socket reads after 5 s by default, the same as
+                # channels_redis's BRPOP wait: an idle process's receive then failed with a
+                # TimeoutError every few seconds. Reads get longer than the BRPOP wait.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 # Messages waiting per websocket connection before channels_redis drops new
                 # ones (it then only logs at INFO, which LOGGING below makes visible).
                 "capacity": env_int("CHANNEL_CAPACITY", 5000),
