@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from frontend import staff_forms as forms
 from frontend.views import map_config
-from geoservice.errors import InvalidInput, InvalidTransition
+from geoservice.errors import InvalidInput, InvalidTransition, StaleVersion
 from maps.models import Area
 from reports import staff_selectors as staff
 from reports import triage
@@ -76,20 +76,9 @@ def queue(request):
         "form": form, "page": page, "rows": rows, "now": now, "features": features,
         "query": query.urlencode(), "statuses": Status.choices,
         "departments": staff.departments_for(request.user),
-        "colleagues": _colleagues_in_scope(request.user),
+        "colleagues": staff.colleagues_in_scope(request.user),
         "config": map_config(),
     })
-
-
-def _colleagues_in_scope(user):
-    from django.contrib.auth import get_user_model
-
-    from reports.models import StaffMembership
-
-    departments = staff_department_ids(user)
-    return (get_user_model().objects.filter(
-        is_active=True, memberships__in=StaffMembership.objects.filter(
-            department_id__in=departments)).distinct().order_by("username"))
 
 
 @staff_required
@@ -193,15 +182,11 @@ def action(request, report_id: int, name: str):
         run(request.user, report.pk, form.cleaned_data)
     except PermissionDenied:
         raise Http404("No such report") from None
-    except InvalidTransition as exc:
-        status = 409 if "version" in exc.errors else 400
+    except (InvalidInput, InvalidTransition) as exc:
+        # A stale version is 409 (someone else changed the report); a refused change 400.
         return _detail_with_error(request, report, name, {
             field: [{"message": m} for m in msgs] for field, msgs in exc.errors.items()},
-            status, message=exc.message)
-    except InvalidInput as exc:
-        return _detail_with_error(request, report, name, {
-            field: [{"message": m} for m in msgs] for field, msgs in exc.errors.items()},
-            400, message=exc.message)
+            409 if isinstance(exc, StaleVersion) else 400, message=exc.message)
     messages.success(request, _("Saved."))
     return redirect("staff-report", report_id=report.pk)
 

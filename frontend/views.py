@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from frontend.basemap import basemap_style
 from reports import services
 from reports.lifecycle import OPEN_STATUSES, Status
-from reports.selectors import public_report, public_timeline, served_municipalities_overview
+from reports.selectors import public_report, public_timeline, served_municipality_codes
 from reports.subscriptions import BadToken
 
 
@@ -20,17 +20,15 @@ def map_config() -> dict:
         "start": {"lon": lon, "lat": lat, "zoom": zoom},
         "clusterMaxZoom": settings.TILE_CLUSTER_MAX_ZOOM,
         "statuses": [{"code": code, "label": str(label),
-                      "open": code in {s.value for s in OPEN_STATUSES}}
+                      "open": code in OPEN_STATUSES}
                      for code, label in Status.choices],
     }
 
 
 def map_page(request):
     """The citizen map: reports on a map, filters and a list, and the report flow."""
-    municipalities = served_municipalities_overview()
     return render(request, "frontend/map.html", {
-        "config": {**map_config(), "municipalities": [m["code"] for m in municipalities]},
-        "municipalities": municipalities})
+        "config": {**map_config(), "municipalities": served_municipality_codes()}})
 
 
 def report_page(request, report_id: int):

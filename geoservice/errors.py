@@ -46,6 +46,20 @@ class InvalidTransition(ApplicationError):
     default_message = "The report cannot change to that status."
 
 
+class StaleVersion(InvalidTransition):
+    """A change based on an older copy of the report than the stored one."""
+
+    default_message = "The report changed meanwhile."
+
+    @classmethod
+    def check(cls, report, expected_version: int | None) -> None:
+        """Raise unless `expected_version` is None or the report's current version."""
+        if expected_version is not None and expected_version != report.version:
+            raise cls(f"The report changed meanwhile (version {report.version}, you had "
+                      f"{expected_version}). Reload it and try again.",
+                      {"version": [f"Current version is {report.version}."]})
+
+
 class NotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
     default_message = "Not found."

@@ -10,13 +10,12 @@ from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.db import connection
-from django.db.models import Count, F, FloatField, Func, Prefetch, Q, QuerySet
+from django.db.models import F, FloatField, Func, Q, QuerySet
 from shapely.ops import nearest_points
 
 from maps.geo import haversine_m, metres_envelope
 from maps.models import Area
 from maps.selectors import areas_covering
-from reports.lifecycle import OPEN_STATUSES
 from reports.models import (
     Category,
     Department,
@@ -271,27 +270,9 @@ def areas_listed(*, kind: str | None = None, municipality_code: str | None = Non
     return qs.order_by("kind", "code")
 
 
-def served_municipalities_overview() -> list[dict]:
-    """Served municipalities with their open-report and category counts (landing page)."""
-    rows = (
-        Municipality.objects.filter(active=True)
-        .annotate(
-            open_reports=Count(
-                "categories__reports",
-                filter=Q(categories__reports__status__in=list(OPEN_STATUSES),
-                         categories__reports__published=True),
-            ),
-        )
-        .prefetch_related(Prefetch("categories", to_attr="open_categories",
-                                   queryset=Category.objects.filter(active=True)
-                                   .order_by("group", "name")))
-        .order_by("name")
-    )
-    return [
-        {"code": m.code, "name": m.name, "open_reports": m.open_reports,
-         "categories": [c.name for c in m.open_categories]}
-        for m in rows
-    ]
+def served_municipality_codes() -> list[str]:
+    return list(Municipality.objects.filter(active=True).order_by("code")
+                .values_list("code", flat=True))
 
 
 def live_report_row(report_id: int) -> dict | None:

@@ -20,6 +20,7 @@ from geoservice.errors import (
     InvalidTransition,
     NotFound,
     OutsideServiceArea,
+    StaleVersion,
     UnknownCategory,
 )
 from maps.geo import valid_lon_lat
@@ -291,17 +292,12 @@ def report_transition(
     """Move a report to `to_status` (see reports.lifecycle.TRANSITIONS) and record it.
 
     Locks the report row, so concurrent transitions serialise; with `expected_version` a
-    change based on a stale copy raises InvalidTransition instead of overwriting.
+    change based on a stale copy raises StaleVersion instead of overwriting.
     """
     report = Report.objects.select_for_update().select_related("department").get(pk=report_id)
     if to_status not in Status.values:
         raise InvalidInput("Unknown status.", {"status": [f"Unknown status {to_status!r}."]})
-    if expected_version is not None and expected_version != report.version:
-        raise InvalidTransition(
-            f"The report changed meanwhile (version {report.version}, you had "
-            f"{expected_version}). Reload it and try again.",
-            {"version": [f"Current version is {report.version}."]},
-        )
+    StaleVersion.check(report, expected_version)
     if not can_transition(report.status, to_status):
         raise InvalidTransition(
             f"A report that is {report.status} cannot become {to_status}.",

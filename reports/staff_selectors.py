@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.gis.measure import D
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from maps.geo import metres_envelope
+from maps.models import Area
 from reports.lifecycle import OPEN_STATUSES, Status
 from reports.models import (
     Category,
@@ -61,8 +62,6 @@ def staff_report(user, report_id: int) -> Report | None:
 
 def staff_queue(user, filters: QueueFilters) -> QuerySet[Report]:
     """The user's queue with the dashboard's filters and sort."""
-    from django.db.models import Case, IntegerField, Value, When
-
     qs = staff_reports(user).select_related("category", "department", "assigned_to")
     if filters.statuses:
         qs = qs.filter(status__in=filters.statuses)
@@ -72,7 +71,8 @@ def staff_queue(user, filters: QueueFilters) -> QuerySet[Report]:
         qs = qs.filter(category__kle__in=KleSubject.objects.filter(
             number__startswith=filters.kle_prefix))
     if filters.area_id:
-        qs = qs.filter(location__intersects=_area_geom(filters.area_id))
+        area = Area.objects.filter(pk=filters.area_id).only("geom").first()
+        qs = qs.filter(location__intersects=area.geom) if area else qs.none()
     if filters.department_id:
         qs = qs.filter(department_id=filters.department_id)
     if filters.assigned_to_me:
@@ -97,13 +97,6 @@ def overdue_q(now: dt.datetime | None = None) -> Q:
     return Q(status__in=list(OPEN_STATUSES), expected_at__lt=now or timezone.now())
 
 
-def _area_geom(area_id: int):
-    from maps.models import Area
-
-    area = Area.objects.filter(pk=area_id).only("geom").first()
-    return area.geom if area else None
-
-
 def staff_timeline(report: Report) -> QuerySet[ReportEvent]:
     """The whole timeline, internal rows included, oldest first."""
     return report.events.select_related("actor").order_by("created_at", "id")
@@ -121,14 +114,23 @@ def duplicate_candidates(report: Report, radius_m: float = 300, limit: int = 8
         .select_related("category").order_by("created_at")[:limit])
 
 
-def colleagues_for(report: Report):
-    """Active users who may handle the report's department (assignment choices)."""
-    memberships = StaffMembership.objects.filter(
-        Q(department_id=report.department_id)
-        | Q(municipality_id=report.municipality_id,
-            role=StaffMembership.Role.MUNICIPALITY_ADMIN))
+def _active_users_with(memberships):
     return (get_user_model().objects.filter(is_active=True, memberships__in=memberships)
             .distinct().order_by("username"))
+
+
+def colleagues_for(report: Report):
+    """Active users who may handle the report's department (assignment choices)."""
+    return _active_users_with(StaffMembership.objects.filter(
+        Q(department_id=report.department_id)
+        | Q(municipality_id=report.municipality_id,
+            role=StaffMembership.Role.MUNICIPALITY_ADMIN)))
+
+
+def colleagues_in_scope(user):
+    """Active users in any of the user's departments (bulk assignment choices)."""
+    return _active_users_with(StaffMembership.objects.filter(
+        department_id__in=staff_department_ids(user)))
 
 
 def response_templates_for(report: Report) -> list[ResponseTemplate]:
@@ -170,7 +172,7 @@ def staff_statistics(user, since: dt.datetime, until: dt.datetime) -> Statistics
     firsts = (ReportEvent.objects.filter(report__in=qs, kind=ReportEvent.Kind.STATUS)
               .values("report_id", "to_status").annotate(at=Min("created_at")))
     created = dict(qs.values_list("id", "created_at"))
-    to_ack, to_resolve = [], []
+    to_resolve = []
     acknowledged = {}
     for row in firsts:
         hours = (row["at"] - created[row["report_id"]]).total_seconds() / 3600

@@ -16,9 +16,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
-from geoservice.errors import InvalidInput, InvalidTransition
+from geoservice.errors import InvalidInput, InvalidTransition, StaleVersion
 from maps.geo import haversine_m
 from reports import events, notify, selectors, services
 from reports.lifecycle import Status
@@ -32,11 +33,7 @@ def _locked_for(actor, report_id: int, expected_version: int | None) -> Report:
     if report is None or report.department_id not in selectors.staff_department_ids(actor):
         # Outside the actor's scope a report does not exist (no hint that it does).
         raise PermissionDenied("You cannot handle this report.")
-    if expected_version is not None and expected_version != report.version:
-        raise InvalidTransition(
-            f"The report changed meanwhile (version {report.version}, you had "
-            f"{expected_version}). Reload it and try again.",
-            {"version": [f"Current version is {report.version}."]})
+    StaleVersion.check(report, expected_version)
     return report
 
 
@@ -292,9 +289,6 @@ def report_merge(*, actor, report_id: int, into_id: int, public_text: str = "",
 
 
 def _duplicate_text(original: Report, language: str) -> str:
-    from django.utils import translation
-    from django.utils.translation import gettext
-
     with translation.override(language):
         return gettext("This is already reported as #%(id)s; follow it there.") % {
             "id": original.pk}
