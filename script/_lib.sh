@@ -116,9 +116,26 @@ ensure_node_modules() {
 
 PGBIN=""
 pg_as_owner() {
-  # initdb and postgres refuse to run as root: run them as the `postgres` system user then.
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # initdb and postgres refuse to run as root: run them as the `postgres` system user then,
+  # from / (the checkout may be a folder that user cannot enter, such as a 0700 home).
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
+
+# Settings the local cluster runs with. PostGIS's GeoJSON and MVT functions carry cost
+# estimates that make PostgreSQL JIT-compile every tile and bbox query (on a z12 tile the
+# compilation took longer than the query), so JIT is off; memory for a developer machine.
+# Operators who bring their own database: see "Database settings" in README.md.
+mem_mb="$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo 2>/dev/null || echo 2048)"
+shared_mb=$(( mem_mb / 8 )); [ "$shared_mb" -lt 128 ] && shared_mb=128; [ "$shared_mb" -gt 2048 ] && shared_mb=2048
+PG_SETTINGS=(
+  -c jit=off
+  -c shared_buffers="${PG_SHARED_BUFFERS:-${shared_mb}MB}"
+  -c work_mem="${PG_WORK_MEM:-16MB}"
+  -c maintenance_work_mem=256MB
+  -c effective_cache_size="$(( mem_mb / 2 ))MB"
+  -c random_page_cost=1.1
+  -c max_connections="${PG_MAX_CONNECTIONS:-200}"
+)
 
 ensure_local_cluster() {
   local major; major="$(pg_major)"
@@ -128,32 +145,35 @@ ensure_local_cluster() {
   mkdir -p "$VAR"
   if [ "$(id -u)" -eq 0 ] && [ ! -e "$pgdir" ]; then
     id postgres >/dev/null 2>&1 || die "no 'postgres' system user; install the postgresql package"
-    if ! runuser -u postgres -- test -x "$VAR"; then
-      # The checkout lies where the postgres user cannot reach (e.g. under /root): keep the
-      # cluster in a folder it can reach, linked from var/postgres.
+    if ! (cd / && runuser -u postgres -- test -x "$VAR"); then
+      # The checkout lies where the postgres user cannot reach (e.g. under a 0700 home):
+      # keep the cluster in a folder it can reach, linked from var/postgres.
       local elsewhere="/var/lib/os2geo/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
       say "postgres cannot reach $VAR; keeping the cluster in $elsewhere (linked as var/postgres)"
       mkdir -p "$elsewhere"; chown postgres: "$elsewhere"; ln -s "$elsewhere" "$pgdir"
     fi
   fi
   mkdir -p "$pgdir"
+  # Every path handed to the postgres user is the real one: through the link it would pass
+  # the unreachable checkout again.
+  pgdir="$(readlink -f "$pgdir")"
   [ "$(id -u)" -eq 0 ] && chown postgres: "$pgdir"
   local data="$pgdir/data" log="$pgdir/server.log"
-  # Socket paths are limited to ~100 bytes; a long checkout path gets a short socket folder.
+  # Socket paths are limited to ~100 bytes; a long path gets a short socket folder.
   PGSOCKET="$pgdir/run"
   if [ ${#PGSOCKET} -gt 80 ]; then
     PGSOCKET="/tmp/os2geo-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
   fi
   pg_as_owner mkdir -p "$PGSOCKET" 2>/dev/null || { mkdir -p "$PGSOCKET"; chown postgres: "$PGSOCKET"; }
   if [ ! -f "$data/PG_VERSION" ]; then
-    say "Creating a PostgreSQL $major cluster in ${data#"$ROOT"/}"
+    say "Creating a PostgreSQL $major cluster in $data"
     pg_as_owner "$PGBIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
       >"$pgdir/initdb.log" 2>&1 || die "initdb failed; see $pgdir/initdb.log"
   fi
   if ! pg_as_owner "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    say "Starting PostgreSQL (Unix socket in ${PGSOCKET}, no TCP port)"
+    say "Starting PostgreSQL (Unix socket in ${PGSOCKET}, no TCP port; jit off)"
     pg_as_owner "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 start \
-      -o "-c listen_addresses='' -c unix_socket_directories='$PGSOCKET' -c unix_socket_permissions=0700 -c fsync=${PG_FSYNC:-on}" \
+      -o "-c listen_addresses='' -c unix_socket_directories='$PGSOCKET' -c unix_socket_permissions=0700 -c fsync=${PG_FSYNC:-on} ${PG_SETTINGS[*]}" \
       >/dev/null || die "PostgreSQL did not start; see $log"
   fi
   export PGHOST="$PGSOCKET" PGUSER=postgres
@@ -164,6 +184,8 @@ ensure_local_cluster() {
   psql -q -d os2geo -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null 2>&1 \
     || die "PostGIS is not available to PostgreSQL $major: apt-get install postgresql-$major-postgis-3"
   export DATABASE_URL="postgres://postgres@/os2geo?host=$PGSOCKET"
+  # For the benchmarks and for commands run by hand (benchmarks/_setup.py reads it).
+  printf '%s\n' "$DATABASE_URL" > "$VAR/database-url"
 }
 
 ensure_database() {

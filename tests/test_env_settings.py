@@ -58,3 +58,20 @@ def test_cache_url_selects_a_shared_redis_cache(monkeypatch):
     finally:
         monkeypatch.delenv("CACHE_URL")
         importlib.reload(settings_module)
+
+
+def test_service_connections_turn_jit_off_unless_told_otherwise(monkeypatch):
+    assert database_from_url("postgres://u@h/db")["OPTIONS"]["options"] == "-c jit=off"
+    custom = database_from_url("postgres://u@h/db?options=-c%20work_mem%3D64MB")
+    assert custom["OPTIONS"]["options"] == "-c work_mem=64MB"
+    monkeypatch.setenv("DATABASE_OPTIONS", "")
+    assert "options" not in database_from_url("postgres://u@h/db")["OPTIONS"]
+
+
+@pytest.mark.django_db
+def test_the_test_database_connection_runs_without_jit():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit')")
+        assert cursor.fetchone()[0] == "off"

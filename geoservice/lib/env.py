@@ -64,6 +64,14 @@ def database_from_url(url: str) -> dict:
         raise ImproperlyConfigured("DATABASE_URL names no database (…/DBNAME)")
     query: dict = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     host = query.pop("host", None) or unquote(parts.hostname or "")
+    # Session settings for every connection of the service (libpq's `options`). JIT is off:
+    # PostGIS's GeoJSON and MVT functions carry cost estimates that make PostgreSQL compile
+    # each tile and bbox query, which took longer than the query itself. A connection pooler
+    # that refuses startup options (PgBouncer without ignore_startup_parameters) needs
+    # DATABASE_OPTIONS= (empty) and the setting on the server instead.
+    options = env_str("DATABASE_OPTIONS", "-c jit=off").strip()
+    if options and "options" not in query:
+        query["options"] = options
     pool_size = env_int("DATABASE_POOL_MAX_SIZE", 10)
     if pool_size > 0:
         # A pool, not CONN_MAX_AGE: under ASGI every request has its own context, so Django's
