@@ -32,7 +32,9 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
+    # The test database first: Playwright's event loop in this thread would refuse the
+    # ORM calls that set it up.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -43,7 +45,7 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def live_site(django_db_blocker, tmp_path_factory):
+def live_site(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo, committed, served by daphne (with Redis, so that changes made by other
     processes reach the browsers' websockets)."""
     from django.core.management import call_command
@@ -70,7 +72,7 @@ def live_site(django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def db_access(django_db_blocker):
+def db_access(django_db_setup, django_db_blocker):
     """Read the committed data from the test itself. Changes go through run_python (another
     process, with the site's Redis), as they would from the dashboard or an API client:
     Playwright's event loop in this thread stops Channels' broadcasts from here."""
@@ -91,6 +93,32 @@ def phone(browser):
     page.errors = errors
     yield page
     context.close()
+
+
+# Our own layers are drawn and their sources have what the view needs. Not map.loaded():
+# that waits for the base layer's tiles too, which may never come (no internet here).
+OWN_LAYERS_DRAWN = """() => {
+    const map = window.os2geoMap;
+    if (!map || !map.getLayer('reports') || !map.getLayer('municipality-lines')) return false;
+    return ['municipalities', 'reports', 'queue'].filter((id) => map.getSource(id))
+        .every((id) => map.isSourceLoaded(id));
+}"""
+
+
+def wait_for_own_layers(page, timeout: float = 15_000) -> None:
+    page.wait_for_function(OWN_LAYERS_DRAWN, timeout=timeout)
+
+
+def rendered_report_ids(page) -> list[int]:
+    return page.evaluate(
+        "() => window.os2geoMap.queryRenderedFeatures({layers: ['reports']}).map(f => f.id)")
+
+
+def wait_for_rendered_report(page, report_id: int, timeout: float = 10_000) -> None:
+    """The report's dot is drawn on the map (from our vector tiles)."""
+    page.wait_for_function(
+        "(id) => window.os2geoMap.queryRenderedFeatures({layers: ['reports']})"
+        ".some((f) => f.id === id)", arg=report_id, timeout=timeout)
 
 
 def screenshot(page, name: str) -> Path:

@@ -8,7 +8,12 @@ import time
 import pytest
 from PIL import Image
 
-from tests.frontend.conftest import axe_violations, screenshot
+from tests.frontend.conftest import (
+    axe_violations,
+    screenshot,
+    wait_for_own_layers,
+    wait_for_rendered_report,
+)
 from tests.servers import run_python
 
 pytestmark = pytest.mark.browser
@@ -46,7 +51,7 @@ def file_report(site, lon, lat, category, description) -> int:
 def open_map(page, site, *, at=None, zoom=16):
     query = f"?lon={at[0]}&lat={at[1]}&zoom={zoom}" if at else ""
     page.goto(site["url"] + "/" + query)
-    page.wait_for_function("() => window.os2geoMap && window.os2geoMap.loaded()")
+    wait_for_own_layers(page)
 
 
 def place_by_address(page, text: str):
@@ -94,9 +99,7 @@ def test_a_citizen_files_a_report_with_a_photo_on_a_phone(phone, live_site, db_a
     # It is on the map (vector tile) and in the list once the map looks there.
     open_map(phone, live_site, at=ELIASGADE, zoom=17)
     phone.wait_for_selector(f'#report-list [data-report-id="{report_id}"]')
-    rendered = phone.evaluate(
-        "() => window.os2geoMap.queryRenderedFeatures({layers: ['reports']}).map(f => f.id)")
-    assert report_id in rendered
+    wait_for_rendered_report(phone, report_id)
     assert phone.errors == []
 
 
@@ -147,7 +150,7 @@ def test_language_switch_changes_server_and_browser_text(phone, live_site):
         phone.select_option("#language-select", language)
         with phone.expect_navigation():
             phone.click(".language button[type=submit]")
-        phone.wait_for_function("() => window.os2geoMap && window.os2geoMap.loaded()")
+        wait_for_own_layers(phone)
         assert phone.get_attribute("html", "lang") == language
         assert phone.inner_text("#start-report") == button  # Django's gettext
         assert phone.get_attribute(".maplibregl-ctrl-zoom-in", "title") == zoom_in  # JS catalog

@@ -12,21 +12,23 @@ const features = JSON.parse(document.getElementById('queue-features').textConten
 const body = document.getElementById('queue-body');
 const liveStatus = document.getElementById('live-status');
 
-const map = createMap('staff-map', config, { interactiveReports: false });
-map.on('load', () => {
-  map.addSource('queue', { type: 'geojson', data: features });
-  map.addLayer({ id: 'queue', type: 'circle', source: 'queue', paint: {
+// The queue's reports are part of the map's first style, so they never wait for the base
+// layer (mapview.js says why).
+const map = createMap('staff-map', config, { interactiveReports: false, overlay: {
+  sources: { queue: { type: 'geojson', data: features } },
+  layers: [{ id: 'queue', type: 'circle', source: 'queue', paint: {
     'circle-color': ['match', ['get', 'status'], ...Object.entries(STATUS_COLOURS).flat(), '#333'],
-    'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
-  if (features.features.length) {
-    const bounds = new maplibregl.LngLatBounds();
-    for (const f of features.features) bounds.extend(f.geometry.coordinates);
-    map.fitBounds(bounds, { padding: 40, maxZoom: 15, duration: 0 });
-  }
-  map.on('click', 'queue', (event) => {
-    const row = document.getElementById(`report-${event.features[0].id}`);
-    if (row) { row.scrollIntoView({ block: 'center' }); row.querySelector('a').focus(); }
-  });
+    'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }],
+} });
+window.os2geoMap = map;  // for the browser tests
+if (features.features.length) {
+  const bounds = new maplibregl.LngLatBounds();
+  for (const f of features.features) bounds.extend(f.geometry.coordinates);
+  map.fitBounds(bounds, { padding: 40, maxZoom: 15, duration: 0 });
+}
+map.on('click', 'queue', (event) => {
+  const row = document.getElementById(`report-${event.features[0].id}`);
+  if (row) { row.scrollIntoView({ block: 'center' }); row.querySelector('a').focus(); }
 });
 
 // Bulk selection.
