@@ -3,6 +3,7 @@ builds the whole FeatureCollection in PostGIS (ST_AsGeoJSON, json_build_object, 
 into one text), run via psycopg.
 
     .venv/bin/python benchmarks/bbox.py [--reports 1000000] [--repeats 30]
+    .venv/bin/python benchmarks/bbox.py --smoke     # a fresh small database, a few requests
 
 The endpoint is timed twice: over HTTP against a daphne process (what a client sees) and
 in-process through Django's full request handler (no socket). Medians and ratios printed.
@@ -22,7 +23,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import EXTENT, ROOT, psycopg_connect, seed_reports, setup_django  # noqa: E402
+from _setup import (  # noqa: E402
+    EXTENT,
+    ROOT,
+    SMOKE_REPORTS,
+    drop_smoke_database,
+    psycopg_connect,
+    seed_reports,
+    setup_django,
+)
 
 
 # The floor: the same filter, ordering and limit, and the same per-feature SQL the endpoint
@@ -90,9 +99,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=30, help="bboxes per size")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"{SMOKE_REPORTS:,} reports in a fresh database, 3 bboxes per size")
     args = parser.parse_args()
+    if args.smoke:
+        args.reports, args.repeats = SMOKE_REPORTS, 3
 
-    url = setup_django()
+    url = setup_django(smoke=args.smoke)
+    try:
+        run(args, url)
+    finally:
+        if args.smoke:
+            drop_smoke_database()
+
+
+def run(args, url: str) -> None:
     total = seed_reports(args.reports)
     print(f"{total:,} reports in the benchmark database")
 
@@ -137,6 +158,7 @@ def main() -> None:
     finally:
         daphne.terminate()
         daphne.wait()
+        floor.close()
     print("\nratio = endpoint median / floor median (target at 1,000 features: <= 1.5)")
 
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m pip install -e ".[bench]"      # TiPg and uvicorn, once
     .venv/bin/python benchmarks/tiles.py [--reports 1000000] [--tiles 40]
+    .venv/bin/python benchmarks/tiles.py --smoke     # a fresh small database, a few tiles
 
 Random z12-z16 tiles over the seeded reports (benchmarks/_setup.py), each fetched from:
 - the floor: the endpoint's own ST_AsMVT statement (reports.tiles.reports_tile_sql), run
@@ -28,7 +29,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import EXTENT, psycopg_connect, seed_reports, setup_django  # noqa: E402
+from _setup import (  # noqa: E402
+    EXTENT,
+    SMOKE_REPORTS,
+    drop_smoke_database,
+    psycopg_connect,
+    seed_reports,
+    setup_django,
+)
 from bbox import free_port, start_daphne  # noqa: E402
 
 ZOOMS = (12, 13, 14, 15, 16)
@@ -73,7 +81,9 @@ def start_tipg() -> tuple[subprocess.Popen, int] | None:
     host = quote(db["HOST"] or "localhost", safe="")
     port = free_port()
     env = dict(os.environ,
-               DATABASE_URL=f"postgresql://{db['USER'] or 'postgres'}@{host}/{db['NAME']}",
+               # asyncpg passes unknown DSN parameters as session settings: the same as ours.
+               DATABASE_URL=f"postgresql://{db['USER'] or 'postgres'}@{host}/{db['NAME']}"
+                            "?jit=off",
                TIPG_DB_SCHEMAS='["public"]', TIPG_DB_TABLES='["public.reports_report"]',
                TIPG_TILE_BUFFER="64", TIPG_MAX_FEATURES_PER_TILE="10000000",
                TIPG_DB_SPATIAL_EXTENT="false", TIPG_DB_DATETIME_EXTENT="false")
@@ -98,9 +108,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--tiles", type=int, default=40, help="random tiles per zoom")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"{SMOKE_REPORTS:,} reports in a fresh database, 2 tiles per zoom")
     args = parser.parse_args()
+    if args.smoke:
+        args.reports, args.tiles = SMOKE_REPORTS, 2
 
-    url = setup_django()
+    url = setup_django(smoke=args.smoke)
+    try:
+        run(args, url)
+    finally:
+        if args.smoke:
+            drop_smoke_database()
+
+
+def run(args, url: str) -> None:
     total = seed_reports(args.reports)
     print(f"{total:,} reports in the benchmark database")
 
@@ -151,6 +173,7 @@ def main() -> None:
         if tipg:
             tipg[0].terminate()
             tipg[0].wait()
+        floor.close()
 
     def median_ms(values: list[float]) -> float:
         return statistics.median(values) * 1000 if values else float("nan")

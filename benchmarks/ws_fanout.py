@@ -6,6 +6,7 @@ The floor, in the same run: a bare `websockets` server that broadcasts the same 
 the same number of clients (latency from handing it the payload to receipt).
 
     .venv/bin/python benchmarks/ws_fanout.py [--clients 100,1000,5000] [--events 20]
+    .venv/bin/python benchmarks/ws_fanout.py --smoke     # 20 clients, 3 events, fresh database
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _setup import ROOT, setup_django  # noqa: E402
+from _setup import ROOT, drop_smoke_database, setup_django  # noqa: E402
 
 BBOX = [12.34, 55.72, 12.38, 55.74]
 POINT = (12.3633, 55.7300)
@@ -168,7 +169,11 @@ def main() -> None:
     parser.add_argument("--clients", default="100,1000,5000")
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--floor-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--smoke", action="store_true",
+                        help="20 clients and 3 events in a fresh database")
     args = parser.parse_args()
+    if args.smoke:
+        args.clients, args.events = "20", 3
     raise_fd_limit()
     if args.floor_server:
         asyncio.run(floor_server(args.floor_server))
@@ -179,7 +184,7 @@ def main() -> None:
 
     with redis_server() as redis_url:
         os.environ["REDIS_URL"] = redis_url
-        url = setup_django()
+        url = setup_django(smoke=args.smoke)
         from django.contrib.gis.geos import Point
 
         from reports import selectors, services
@@ -206,6 +211,8 @@ def main() -> None:
                     print(f"  {n} clients done", flush=True)
         finally:
             floor.terminate()
+            if args.smoke:
+                drop_smoke_database()
     print(f"\n{'clients':>8} | {'OS2geo p50':>10} {'p99':>8} {'reach':>7} | {'floor p50':>9} "
           f"{'p99':>8} {'reach':>7} | {'p50 x':>6} {'p99 x':>6}")
     for n, ours, base in results:
