@@ -5,8 +5,20 @@ Per client scope (an API client, or the caller's address when anonymous):
 - the same key with a different request → 422;
 - the same key while the first request is still running → 409 (with Retry-After);
 - keys are kept IDEMPOTENCY_KEEP_HOURS (at least 24 hours).
-The key is claimed by inserting a row (committed at once) before the work starts, so two
-concurrent requests cannot both do the work: PostgreSQL's unique index decides.
+
+Exactly once through any crash: the key, the work and the recorded response are one
+database transaction. The key is claimed with a transaction-scoped advisory lock, so the
+claim lives exactly as long as the transaction doing the work: a crash of the web process
+or of PostgreSQL anywhere before COMMIT rolls back the report and the claim together (a
+retry then files it once), and after COMMIT both exist (a retry replays the answer). A
+second request with the key while the first runs finds the lock taken and gets 409. There
+is no claim row that a crash could leave behind, so nothing blocks retries for longer than
+the request itself; a request whose process hangs or whose host vanishes mid-transaction is
+ended by PostgreSQL after IDEMPOTENCY_LEASE_SECONDS of silence (idle_in_transaction_session_
+timeout, set for this transaction only), which releases the claim. This is stronger and
+simpler than claim rows with leases or Stripe-style recovery points, which need recovery
+code for every crash point; the cost is that the work holds one transaction open, which
+the services already do.
 """
 
 from __future__ import annotations
@@ -17,7 +29,7 @@ import random
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -57,7 +69,11 @@ def request_fingerprint(request: HttpRequest) -> str:
 
 def run_idempotent(request: HttpRequest, scope: str, handler: Callable[[], HttpResponse]
                    ) -> HttpResponse:
-    """Run `handler` at most once per (scope, Idempotency-Key); without the header, run it."""
+    """Run `handler` at most once per (scope, Idempotency-Key); without the header, run it.
+
+    The handler runs inside this function's transaction (its own atomic blocks become
+    savepoints), and its after-commit work (live events) runs once the response is
+    recorded with it."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return handler()
@@ -67,39 +83,38 @@ def run_idempotent(request: HttpRequest, scope: str, handler: Callable[[], HttpR
                                       "printable characters.")
     fingerprint = request_fingerprint(request)
     _forget_old_keys()
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(scope=scope, key=key,
-                                                      request_hash=fingerprint)
-    except IntegrityError:
+    with transaction.atomic():
+        if not _claim(scope, key):
+            raise IdempotencyProblem(
+                409, "A request with this Idempotency-Key is still being processed.")
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-        if existing is None:  # finished with a server error and was released meanwhile
-            raise IdempotencyProblem(409, "A request with this Idempotency-Key is being "
-                                          "retried; try again.") from None
-        if existing.request_hash != fingerprint:
-            raise IdempotencyProblem(
-                422, "This Idempotency-Key was used for a different request.") from None
-        if not existing.completed:
-            raise IdempotencyProblem(
-                409, "A request with this Idempotency-Key is still being processed.") from None
-        return _replay(existing)
-    try:
+        if existing is not None:
+            if existing.request_hash != fingerprint:
+                raise IdempotencyProblem(
+                    422, "This Idempotency-Key was used for a different request.")
+            return _replay(existing)
         response = handler()
         if hasattr(response, "render") and not getattr(response, "is_rendered", True):
             response.render()
-    except BaseException:
-        record.delete()
-        raise
-    if response.status_code >= 500:
-        record.delete()  # let the client try again
-        return response
-    record.completed = True
-    record.status_code = response.status_code
-    record.content_type = response.get("Content-Type", "")
-    record.body = response.content
-    record.location = response.get("Location", "")
-    record.save(update_fields=["completed", "status_code", "content_type", "body", "location"])
+        if response.status_code >= 500:
+            transaction.set_rollback(True)  # nothing happened: the client may try again
+            return response
+        IdempotencyRecord.objects.create(
+            scope=scope, key=key, request_hash=fingerprint, status_code=response.status_code,
+            content_type=response.get("Content-Type", ""), body=response.content,
+            location=response.get("Location", ""))
     return response
+
+
+def _claim(scope: str, key: str) -> bool:
+    """Take this key's transaction-scoped advisory lock, without waiting; False when another
+    live transaction holds it. Raw SQL: the ORM has no advisory locks."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, true), "
+            "pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"{settings.IDEMPOTENCY_LEASE_SECONDS}s", f"idempotency {scope} {key}"])
+        return bool(cursor.fetchone()[1])
 
 
 def _replay(record: IdempotencyRecord) -> HttpResponse:

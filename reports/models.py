@@ -402,13 +402,14 @@ class ApiKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The outcome of a POST made with an Idempotency-Key, per client scope."""
+    """The outcome of a POST made with an Idempotency-Key, per client scope: written in the
+    same transaction as the POST's effect (reports.idempotency), so it exists exactly when
+    the effect does."""
 
     scope = models.CharField(max_length=100)  # "client:<id>" or "anon:<address>"
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
-    completed = models.BooleanField(default=False)
-    status_code = models.PositiveSmallIntegerField(null=True)
+    status_code = models.PositiveSmallIntegerField()
     content_type = models.CharField(max_length=100, blank=True)
     body = models.BinaryField(default=b"")
     location = models.CharField(max_length=500, blank=True)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import RequestFactory
-
 from reports.api_keys import api_key_issue, api_key_revoke, client_for_key
-from reports.idempotency import request_fingerprint
 from reports.models import ApiClient, ApiKey, IdempotencyRecord, Report
 from tests.reports.factories import BALLERUP_TOWN, COPENHAGEN_CITY
 
@@ -97,13 +94,46 @@ def test_same_key_different_body_is_422_and_errors_replay_too(api, world):
 
 
 def test_key_still_in_progress_is_409(api, world):
-    same_request = RequestFactory().post(URL, json.dumps(body()),
-                                         content_type="application/json")
-    IdempotencyRecord.objects.create(scope="anon:127.0.0.1", key="busy",
-                                     request_hash=request_fingerprint(same_request))
-    response = post(api, body(), HTTP_IDEMPOTENCY_KEY="busy")
-    assert response.status_code == 409 and response["Retry-After"] == "1"
-    assert Report.objects.count() == 0
+    """Another live transaction holds the key (a first request still running, in another
+    process): the second request gets 409 and does nothing; once that transaction ends
+    without a result (it crashed), the key works."""
+    import psycopg
+    from django.db import connection
+
+    db = connection.settings_dict
+    other = psycopg.connect(dbname=db["NAME"], user=db["USER"] or None,
+                            host=db["HOST"] or None, port=db["PORT"] or None)
+    try:
+        other.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                      ["idempotency anon:127.0.0.1 busy"])
+        response = post(api, body(), HTTP_IDEMPOTENCY_KEY="busy")
+        assert response.status_code == 409 and response["Retry-After"] == "1"
+        assert Report.objects.count() == 0
+        other.rollback()  # the first request's transaction ends without having filed it
+        assert post(api, body(), HTTP_IDEMPOTENCY_KEY="busy").status_code == 201
+        assert Report.objects.count() == 1
+    finally:
+        other.close()
+
+
+def test_a_failed_request_leaves_no_key_behind(api, world, monkeypatch):
+    """A request that dies mid-way (here: after its report row was written) rolls back its
+    key with its report, so the retry files the report once."""
+    from reports import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(services, "_announce", broken)
+    api.raise_request_exception = False
+    assert post(api, body(), HTTP_IDEMPOTENCY_KEY="crash").status_code == 500
+    assert Report.objects.count() == 0 and not IdempotencyRecord.objects.exists()
+    monkeypatch.undo()
+    retried = post(api, body(), HTTP_IDEMPOTENCY_KEY="crash")
+    assert retried.status_code == 201 and Report.objects.count() == 1
+    replayed = post(api, body(), HTTP_IDEMPOTENCY_KEY="crash")
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert replayed.content == retried.content and Report.objects.count() == 1
 
 
 def test_keys_are_scoped_per_client(api, world):
