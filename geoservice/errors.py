@@ -6,8 +6,13 @@ Services raise these; the REST API turns them into
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.html import escape
+from django.utils.translation import gettext
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -23,6 +28,11 @@ class ApplicationError(Exception):
         self.message = message or self.default_message
         self.errors = errors or {}
         super().__init__(self.message)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with the error (Retry-After, …)."""
+        return {}
 
 
 class InvalidInput(ApplicationError):
@@ -70,6 +80,22 @@ class PayloadTooLarge(ApplicationError):
     default_message = "The request body is too large."
 
 
+class ServiceUnavailable(ApplicationError):
+    """A dependency (the database) is unreachable: try again after `retry_after` seconds."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_message = "The service is briefly unavailable; try again shortly."
+
+    def __init__(self, message: str | None = None, *, dependency: str, retry_after: int):
+        super().__init__(message)
+        self.dependency = dependency
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 def error_body(message: str, errors: dict | None = None) -> dict:
     return {"message": message, "errors": errors or {}}
 
@@ -114,3 +140,47 @@ def api_exception_handler(exc, context) -> Response | None:
             response["Retry-After"] = str(int(exc.wait))
         return response
     return None
+
+
+# --- one error, each surface's shape -------------------------------------------------------
+
+Renderer = Callable[[HttpRequest, ApplicationError], HttpResponse]
+_SURFACES: list[tuple[str, Renderer]] = []
+
+
+def register_surface(path_prefix: str, renderer: Renderer) -> None:
+    """Let an app render errors on its own routes in its own format (Open311's error list);
+    the longest matching prefix wins."""
+    _SURFACES.append((path_prefix, renderer))
+    _SURFACES.sort(key=lambda item: len(item[0]), reverse=True)
+
+
+def _json_error(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    return HttpResponse(json.dumps(error_body(error.message, error.errors)),
+                        status=error.status_code, content_type="application/json")
+
+
+def _html_error(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    title = gettext("OS2geo is briefly unavailable") if error.status_code == 503 \
+        else gettext("Something went wrong")
+    text = gettext("Please try again in a moment.") if error.status_code == 503 \
+        else escape(error.message)
+    body = (f'<!doctype html><html lang="{escape(getattr(request, "LANGUAGE_CODE", "da"))}">'
+            f'<head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+            f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
+            f"<p>{text}</p></main></body></html>")
+    return HttpResponse(body, status=error.status_code, content_type="text/html; charset=utf-8")
+
+
+register_surface("/api/", _json_error)
+
+
+def render_error(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    """The one place an application error becomes a response outside a view's own handling:
+    the route's surface picks the shape, the error gives status and headers."""
+    renderer = next((r for prefix, r in _SURFACES if request.path.startswith(prefix)),
+                    _html_error)
+    response = renderer(request, error)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response

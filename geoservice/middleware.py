@@ -3,9 +3,62 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
 
 from django.conf import settings
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
 from django.http import HttpResponse
+
+from geoservice.errors import ServiceUnavailable, render_error
+
+log = logging.getLogger(__name__)
+
+# What a database that is down, restarting or failing over raises (a pool timeout included:
+# Django wraps it as OperationalError).
+DATABASE_OUTAGE = (OperationalError, InterfaceError)
+
+
+@receiver(got_request_exception)
+def _remember_outage(sender, request=None, **kwargs) -> None:
+    """Note on the request that it failed because the database is unreachable. Django turns
+    an exception into a 500 page where it happens (in a view or any middleware), so the
+    outage middleware learns of it here rather than by catching it."""
+    error = sys.exc_info()[1]
+    if request is not None and isinstance(error, DATABASE_OUTAGE):
+        request.database_outage = error
+
+
+class DependencyOutageMiddleware:
+    """While PostgreSQL is unreachable every route answers 503 with Retry-After, in its own
+    format (JSON on the REST API, the spec's error list on Open311, a short page elsewhere),
+    never a 500: a client can tell "try again" from "broken". First in MIDDLEWARE, so that
+    it sees what every other middleware and the view did."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        outage = getattr(request, "database_outage", None)
+        if outage is not None and response.status_code >= 500:
+            return self._unavailable(request, outage)
+        return response
+
+    def process_exception(self, request, exception):
+        """A view's database error: answered at once (Django would first build its error
+        page, which may query again and wait for the pool again)."""
+        if isinstance(exception, DATABASE_OUTAGE):
+            return self._unavailable(request, exception)
+        return None
+
+    def _unavailable(self, request, error: Exception):
+        log.warning("database unavailable, answering 503: %s", str(error).strip()[:300])
+        return render_error(request, ServiceUnavailable(
+            "The database is unavailable; try again shortly.", dependency="database",
+            retry_after=settings.OUTAGE_RETRY_AFTER_SECONDS))
 
 
 class ApiBodySizeLimitMiddleware:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "geoservice.middleware.DependencyOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "geoservice.middleware.ApiBodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -82,10 +83,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rate-limit counters live in the cache: per process by default; set CACHE_URL (a Redis URL)
 # so that several processes share them.
+CACHE_URL = env_str("CACHE_URL")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if env_str("CACHE_URL"):
+if CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": env_str("CACHE_URL")}}
+                          "LOCATION": CACHE_URL,
+                          # A Redis that hangs must not hang every request.
+                          "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}}}
 
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -214,8 +218,15 @@ LIVE_MAX_TILES = env_int("LIVE_MAX_TILES", 64)
 TILE_CLUSTER_MAX_ZOOM = env_int("TILE_CLUSTER_MAX_ZOOM", 11)
 TILE_MAX_AGE_SECONDS = env_int("TILE_MAX_AGE_SECONDS", 0)
 
+# While the database is unreachable every route answers 503 with this Retry-After.
+OUTAGE_RETRY_AFTER_SECONDS = env_int("OUTAGE_RETRY_AFTER_SECONDS", 5)
+
 # Idempotency-Key records are kept this long (the promise to clients is at least 24 hours).
 IDEMPOTENCY_KEEP_HOURS = env_int("IDEMPOTENCY_KEEP_HOURS", 48)
+# A POST with an Idempotency-Key holds its key for as long as its transaction runs; if the
+# process handling it goes silent for this long mid-transaction (hung, or its host gone),
+# PostgreSQL ends the transaction and the key is free for a retry (reports.idempotency).
+IDEMPOTENCY_LEASE_SECONDS = env_int("IDEMPOTENCY_LEASE_SECONDS", 30)
 # Anonymous report posting (the public web page) is limited per client address.
 ANONYMOUS_POSTS_PER_MINUTE = env_int("ANONYMOUS_POSTS_PER_MINUTE", 10)
 # Photos: largest upload in bytes, largest image in pixels, and how many per report.
@@ -273,7 +284,10 @@ NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8)
 NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 30)
 NOTIFY_MAX_BACKOFF_SECONDS = env_int("NOTIFY_MAX_BACKOFF_SECONDS", 3600)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
-NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 300)
+# A lease covers one delivery: it is renewed just before each (reports.notify_worker).
+NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 60)
+# The worker touches this file on every turn of its loop (a container health check reads it).
+WORKER_HEARTBEAT_FILE = env_str("WORKER_HEARTBEAT_FILE")
 # Confirmation links for following a report are valid this many hours.
 SUBSCRIPTION_CONFIRM_HOURS = env_int("SUBSCRIPTION_CONFIRM_HOURS", 72)
 # Unconfirmed web reports (where a municipality asks for confirmation) expire after this.

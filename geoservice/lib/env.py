@@ -76,7 +76,15 @@ def database_from_url(url: str) -> dict:
     if pool_size > 0:
         # A pool, not CONN_MAX_AGE: under ASGI every request has its own context, so Django's
         # persistent connections are not reused, and a new PostGIS backend costs ~30 ms.
-        query["pool"] = {"min_size": min(2, pool_size), "max_size": pool_size, "timeout": 10}
+        # Checked on checkout (CONN_HEALTH_CHECKS below: one empty round trip), so that
+        # after a database restart no request gets a dead connection. While the database
+        # is down a request waits `timeout` seconds for a connection, then gets 503; the
+        # pool gives up a reconnection attempt after `reconnect_timeout` seconds, so that
+        # the next request after the database is back connects at once instead of waiting
+        # out the pool's doubling backoff (a minute and more after a long outage).
+        query["pool"] = {"min_size": min(2, pool_size), "max_size": pool_size,
+                         "timeout": env_int("DATABASE_POOL_TIMEOUT", 3),
+                         "reconnect_timeout": env_int("DATABASE_POOL_RECONNECT_SECONDS", 5)}
     return {
         "ENGINE": "django.contrib.gis.db.backends.postgis",
         "NAME": name,
@@ -86,5 +94,5 @@ def database_from_url(url: str) -> dict:
         "PORT": str(parts.port or ""),
         "OPTIONS": query,
         "CONN_MAX_AGE": 0 if pool_size > 0 else env_int("DATABASE_CONN_MAX_AGE", 0),
-        "CONN_HEALTH_CHECKS": pool_size == 0,
+        "CONN_HEALTH_CHECKS": True,
     }

@@ -70,7 +70,8 @@ address_nearest = extend_schema(
     parameters=[OpenApiParameter("lon", float, required=True),
                 OpenApiParameter("lat", float, required=True)],
     responses={200: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR})
-health = extend_schema(summary="Database and PostGIS reachable, with versions",
+health = extend_schema(summary="Each dependency reachable, by name (503 while the database "
+                               "is down)",
                        responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
 report_follow = extend_schema(
     summary="Follow a report by mail (double opt-in)",

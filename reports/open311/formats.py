@@ -66,3 +66,10 @@ def render(value, fmt: str, root_tag: str, status: int = 200) -> HttpResponse:
 def render_errors(fmt: str, status: int, descriptions: list[str]) -> HttpResponse:
     errors = [{"code": status, "description": text} for text in descriptions]
     return render(errors, fmt, "errors", status)
+
+
+def error_response(request, error) -> HttpResponse:
+    """An application error on an Open311 route (geoservice.errors.render_error), in the
+    format the route asked for."""
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    return render_errors(fmt, error.status_code, [error.message])

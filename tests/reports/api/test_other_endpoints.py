@@ -79,12 +79,22 @@ def test_address_search_and_nearest(api, world):
     assert api.get("/api/v1/addresses/nearest/", {"lon": "a", "lat": 55}).status_code == 400
 
 
-def test_health_reports_database_and_postgis(api, db):
+def test_health_names_each_dependency_and_no_versions(api, db):
     for url in ("/api/v1/health", "/api/v1/health/"):
-        data = api.get(url).json()
-        assert data["status"] == "ok"
-        assert data["database"]["version"].startswith("PostgreSQL")
-        assert "POSTGIS=" in data["postgis"]["version"]
+        response = api.get(url)
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "checks": {"database": {"ok": True}}}
+        assert "PostgreSQL" not in response.content.decode()
+
+
+def test_health_says_which_dependency_is_down(api, db, settings):
+    from tests.servers import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    data = api.get("/api/v1/health").json()
+    assert data["status"] == "degraded"
+    assert data["checks"]["database"] == {"ok": True}
+    assert data["checks"]["channel_layer"]["ok"] is False
 
 
 def test_map_page_is_configured_for_the_served_municipalities(client, world, settings):

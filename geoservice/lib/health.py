@@ -1,0 +1,50 @@
+"""Is each dependency reachable? For /api/v1/health, the worker's log and operators."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+
+# A health probe must answer quickly even when a dependency hangs rather than refuses.
+PROBE_TIMEOUT_SECONDS = 2
+
+
+def _database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT postgis_lib_version() IS NOT NULL")
+            cursor.fetchone()
+    except Exception as exc:  # any failure means unreachable, never a 500
+        return {"ok": False, "error": _short(exc)}
+    return {"ok": True}
+
+
+def _redis(url: str) -> dict:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=PROBE_TIMEOUT_SECONDS,
+                                      socket_connect_timeout=PROBE_TIMEOUT_SECONDS)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception as exc:
+        return {"ok": False, "error": _short(exc)}
+    return {"ok": True}
+
+
+def _short(exc: Exception) -> str:
+    """The kind of failure, without addresses, paths or versions."""
+    return type(exc).__name__
+
+
+def checks() -> dict[str, dict]:
+    """{"database": {"ok": …}, "channel_layer": …, "cache": …}: the optional ones only when
+    configured (REDIS_URL, CACHE_URL)."""
+    result = {"database": _database()}
+    if settings.REDIS_URL:
+        result["channel_layer"] = _redis(settings.REDIS_URL)
+    if settings.CACHE_URL:
+        result["cache"] = _redis(settings.CACHE_URL)
+    return result
