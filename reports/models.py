@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.functions import RandomUUID
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -455,6 +456,10 @@ class Notification(models.Model):
         DEAD = "dead", "Gave up"
 
     channel = models.CharField(max_length=10, choices=Channel.choices)
+    # The same on every attempt of this row: webhooks send it as X-OS2geo-Delivery and mails
+    # as their Message-ID, so a receiver that sees it twice knows the second is a replay.
+    delivery_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True,
+                                   editable=False)
     event = models.CharField(max_length=50)
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE,
                                related_name="notifications")
@@ -470,6 +475,8 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=32, blank=True,
+                                  help_text="The worker that holds the lease.")
     last_error = models.TextField(blank=True)
     last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -22,6 +22,8 @@ from reports.models import AreaAlert, Notification, Report, Subscription, Webhoo
 SIGNATURE_HEADER = "X-OS2geo-Signature"
 TIMESTAMP_HEADER = "X-OS2geo-Timestamp"
 EVENT_HEADER = "X-OS2geo-Event"
+# The same on every attempt of one notification: a receiver drops a delivery id it has seen.
+DELIVERY_HEADER = "X-OS2geo-Delivery"
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

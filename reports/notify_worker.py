@@ -2,30 +2,53 @@
 number of workers can run without sending anything twice), delivers them, and records the
 outcome with exponential backoff and a maximum number of attempts.
 
-A claimed row is leased for NOTIFY_LEASE_SECONDS; if its worker dies mid-delivery, another
-worker takes it over after the lease. A delivery that succeeded but whose worker died before
-recording it is therefore sent again (at least once, never lost)."""
+A claimed row is leased to one worker (`claimed_by`) for NOTIFY_LEASE_SECONDS, renewed just
+before its delivery starts; if the worker dies mid-delivery, another worker takes the row
+over after the lease. A delivery that succeeded but whose worker died before recording it
+is therefore sent again (at least once, never lost): every attempt of a row carries the
+row's `delivery_id` (X-OS2geo-Delivery on webhooks, the Message-ID of mails), so the
+receiver recognises the replay.
+
+`serve` is the worker's loop: it outlives its dependencies. While the database is down it
+waits and retries with backoff, saying once what it waits for; SMTP and HTTP failures are
+failed attempts of single rows (retried later), never a reason to stop. SIGTERM (handled by
+the management command) lets the delivery in hand finish, hands the rest of the batch back
+and stops.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from reports.models import Notification
-from reports.notify import EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from reports.notify import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    sign,
+)
 
 log = logging.getLogger(__name__)
 State = Notification.State
+DATABASE_DOWN = (OperationalError, InterfaceError)
+# This process's name on the rows it claims (a restarted worker is a new one).
+WORKER_ID = uuid.uuid4().hex
 
 
 class DeliveryFailed(Exception):
@@ -34,8 +57,8 @@ class DeliveryFailed(Exception):
         self.response_code = response_code
 
 
-def claim(batch: int = 20) -> list[Notification]:
-    """Lease up to `batch` due notifications to this worker."""
+def claim(batch: int = 20, worker: str = WORKER_ID) -> list[Notification]:
+    """Lease up to `batch` due notifications to `worker`."""
     now = timezone.now()
     with transaction.atomic():
         rows = list(
@@ -46,15 +69,33 @@ def claim(batch: int = 20) -> list[Notification]:
         )
         ids = [row.pk for row in rows]
         Notification.objects.filter(pk__in=ids).update(
-            state=State.SENDING, attempts=F("attempts") + 1,
+            state=State.SENDING, attempts=F("attempts") + 1, claimed_by=worker,
             lease_until=now + dt.timedelta(seconds=settings.NOTIFY_LEASE_SECONDS))
     return list(Notification.objects.filter(pk__in=ids).select_related("webhook")
                 .order_by("next_attempt_at", "id"))
 
 
+def _renew(row: Notification, worker: str) -> bool:
+    """Extend this worker's lease on a row just before delivering it; False when the lease
+    ran out meanwhile and another worker has the row now."""
+    return Notification.objects.filter(pk=row.pk, state=State.SENDING,
+                                       claimed_by=worker).update(
+        lease_until=timezone.now() + dt.timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)) == 1
+
+
+def release(rows: list[Notification], worker: str = WORKER_ID) -> int:
+    """Hand claimed rows back undelivered (a stopping worker): due at once, the attempt
+    not counted."""
+    return Notification.objects.filter(
+        pk__in=[row.pk for row in rows], state=State.SENDING, claimed_by=worker).update(
+        state=State.PENDING, lease_until=None, claimed_by="", attempts=F("attempts") - 1,
+        next_attempt_at=timezone.now())
+
+
 def _send_email(row: Notification) -> int | None:
+    headers = {**(row.headers or {}), "Message-ID": f"<{row.delivery_id}@os2geo>"}
     message = EmailMultiAlternatives(row.subject, row.body_text, to=[row.recipient],
-                                     headers=row.headers or None)
+                                     headers=headers)
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
     try:
@@ -70,6 +111,7 @@ def _send_webhook(row: Notification) -> int:
     request = urllib.request.Request(row.recipient, data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "OS2geo-webhook/1",
         TIMESTAMP_HEADER: timestamp, EVENT_HEADER: row.event,
+        DELIVERY_HEADER: str(row.delivery_id),
         SIGNATURE_HEADER: sign(row.webhook.secret if row.webhook else "", timestamp, body),
     })
     try:
@@ -86,39 +128,103 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, settings.NOTIFY_MAX_BACKOFF_SECONDS))
 
 
-def deliver(row: Notification) -> bool:
-    """Try one claimed notification and record the outcome; True when delivered."""
+def deliver(row: Notification, worker: str = WORKER_ID) -> bool | None:
+    """Try one claimed notification and record the outcome; True when delivered, False when
+    the attempt failed, None when the row is no longer this worker's."""
+    if not _renew(row, worker):
+        return None
     try:
         code = _send_email(row) if row.channel == Notification.Channel.EMAIL else \
             _send_webhook(row)
     except DeliveryFailed as exc:
         dead = row.attempts >= settings.NOTIFY_MAX_ATTEMPTS
-        Notification.objects.filter(pk=row.pk).update(
-            state=State.DEAD if dead else State.PENDING, lease_until=None,
+        Notification.objects.filter(pk=row.pk, claimed_by=worker).update(
+            state=State.DEAD if dead else State.PENDING, lease_until=None, claimed_by="",
             last_error=str(exc)[:2000], last_response_code=exc.response_code,
             next_attempt_at=timezone.now() + backoff(row.attempts))
         log.warning("notification %s failed (attempt %s): %s", row.pk, row.attempts, exc)
         return False
-    Notification.objects.filter(pk=row.pk).update(
-        state=State.SENT, sent_at=timezone.now(), lease_until=None, last_error="",
-        last_response_code=code)
+    Notification.objects.filter(pk=row.pk, claimed_by=worker).update(
+        state=State.SENT, sent_at=timezone.now(), lease_until=None, claimed_by="",
+        last_error="", last_response_code=code)
     return True
 
 
-def run_once(batch: int = 20) -> tuple[int, int]:
-    """Deliver what is due now; (delivered, failed)."""
+def run_once(batch: int = 20, *, stop: threading.Event | None = None,
+             worker: str = WORKER_ID) -> tuple[int, int]:
+    """Deliver what is due now; (delivered, failed). With `stop` set, the delivery in hand
+    finishes and the rest of the batch goes back to the queue."""
     delivered = failed = 0
-    while rows := claim(batch):
-        for row in rows:
-            if deliver(row):
+    while not (stop and stop.is_set()) and (rows := claim(batch, worker)):
+        for index, row in enumerate(rows):
+            if stop and stop.is_set():
+                release(rows[index:], worker)
+                break
+            outcome = deliver(row, worker)
+            if outcome:
                 delivered += 1
-            else:
+            elif outcome is False:
                 failed += 1
     return delivered, failed
+
+
+def housekeeping() -> list[str]:
+    """The worker's periodic chores; what each did, for the log."""
+    from reports.services import alerts_send_digests, reports_expire_unconfirmed
+
+    lines = []
+    if expired := reports_expire_unconfirmed():
+        lines.append(f"deleted {expired} unconfirmed reports")
+    if digests := alerts_send_digests():
+        lines.append(f"queued {digests} daily digests")
+    return lines
+
+
+HOUSEKEEPING_SECONDS = 60
+MAX_WAIT_SECONDS = 5  # a retry every 5 s costs one connection attempt
+
+
+def serve(*, stop: threading.Event, interval: float = 2.0, once: bool = False,
+          say: Callable[[str], None] = print) -> None:
+    """Deliver until `stop` is set, surviving database outages (see the module docstring)."""
+    housekeeping_at = 0.0
+    wait = 1.0
+    down_since: float | None = None
+    heartbeat = settings.WORKER_HEARTBEAT_FILE
+    while not stop.is_set():
+        if heartbeat:  # for a container's health check: the loop is alive
+            Path(heartbeat).touch()
+        try:
+            if time.monotonic() >= housekeeping_at:
+                for line in housekeeping():
+                    say(line)
+                housekeeping_at = time.monotonic() + HOUSEKEEPING_SECONDS
+            delivered, failed = run_once(stop=stop)
+        except DATABASE_DOWN as exc:
+            if once:
+                raise
+            for connection in connections.all():
+                connection.close()  # a broken connection goes back to the pool and is dropped
+            if down_since is None:
+                down_since = time.monotonic()
+                say(f"waiting for the database ({type(exc).__name__}: "
+                    f"{str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''})")
+            stop.wait(wait)
+            wait = min(wait * 2, MAX_WAIT_SECONDS)
+            continue
+        if down_since is not None:
+            say(f"the database is back after {time.monotonic() - down_since:.0f} s; "
+                "delivering again")
+            down_since, wait = None, 1.0
+        if delivered or failed:
+            say(f"delivered {delivered}, failed {failed}")
+        if once:
+            return
+        stop.wait(interval)
 
 
 def notification_retry(*, notification_ids: list[int]) -> int:
     """Admin "retry now": due immediately, with a fresh set of attempts."""
     return Notification.objects.filter(pk__in=notification_ids).exclude(
         state=State.SENT).update(state=State.PENDING, attempts=0, lease_until=None,
-                                 next_attempt_at=timezone.now())
+                                 claimed_by="", next_attempt_at=timezone.now())
