@@ -14,10 +14,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -77,8 +77,24 @@ def queue(request):
         "query": query.urlencode(), "statuses": Status.choices,
         "departments": staff.departments_for(request.user),
         "colleagues": staff.colleagues_in_scope(request.user),
-        "config": map_config(),
+        "config": {**map_config(), "since": now.isoformat()},
     })
+
+
+@staff_required
+def queue_changes(request):
+    """JSON: the reports in the user's scope changed after `updated_after`, for a queue that
+    reconnects after live events may have been lost (docs/live.md)."""
+    since = parse_datetime(request.GET.get("updated_after", "") or "")
+    if since is None or since.tzinfo is None:
+        return JsonResponse({"message": "Give updated_after as an ISO 8601 time with an "
+                                        "offset.", "errors": {"updated_after": ["Required."]}},
+                            status=400)
+    now = timezone.now()
+    changes = staff.staff_changes_since(request.user, since)
+    return JsonResponse({"now": now.isoformat(), "reports": [
+        {"id": c["id"], "version": c["version"], "new": c["created_at"] > since}
+        for c in changes]})
 
 
 @staff_required

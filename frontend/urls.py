@@ -9,6 +9,7 @@ staff_patterns = [
     path("", staff_views.queue, name="staff-queue"),
     path("reports/<int:report_id>/", staff_views.detail, name="staff-report"),
     path("reports/<int:report_id>/row", staff_views.queue_row, name="staff-row"),
+    path("changes", staff_views.queue_changes, name="staff-changes"),
     path("reports/<int:report_id>/<slug:name>/", staff_views.action, name="staff-action"),
     path("bulk/", staff_views.bulk, name="staff-bulk"),
     path("stats/", staff_views.stats, name="staff-stats"),

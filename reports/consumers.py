@@ -15,6 +15,7 @@ from reports.lifecycle import Status
 from reports.live_hub import LiveHub
 
 MAX_FRAME_BYTES = 4096
+RESYNC = "resync"
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -63,6 +64,11 @@ class _JsonConsumer(AsyncJsonWebsocketConsumer):
 
     async def deliver(self, event: dict, text: str) -> None:
         await self.send(text_data=text)
+
+    async def resync(self, since: str) -> None:
+        """Live events may have been lost (the channel layer was down): the client catches
+        up with `updated_after` (docs/live.md)."""
+        await self.send_json({"type": RESYNC, "since": since})
 
     async def disconnect(self, code):
         await self.join(set())
@@ -152,6 +158,13 @@ class ReportConsumer(_JsonConsumer):
             return
         await self.join({events.report_group(self.report_id)})
         await self.send_json(snapshot.follow)
+
+    async def resync(self, since: str) -> None:
+        """Catching up on one report is its current snapshot."""
+        snapshot = await database_sync_to_async(events.build_events)(
+            "report.snapshot", self.report_id)
+        if snapshot is not None:
+            await self.send_json(snapshot.follow)
 
 
 class StaffConsumer(_JsonConsumer):

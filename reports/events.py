@@ -1,9 +1,12 @@
 """Live events: group names and payloads are built here and nowhere else.
 
-Services call `report_changed` inside their transaction; the broadcast runs only after the
-transaction commits (`transaction.on_commit(robust=True)`), so a rolled-back change sends
-nothing. Payloads are plain JSON-able dicts built from public fields (map and report
-followers) or staff fields (department queues).
+Services call `report_changed` inside their transaction. The payloads are built right
+there, from the transaction's own view of the report, and sent only after the transaction
+commits (`transaction.on_commit(robust=True)`): a rolled-back change sends nothing, and a
+committed one needs nothing more from the database to be announced (measured: when the
+payload was built after COMMIT, a PostgreSQL restart right after a commit lost the event,
+and open maps never heard of that report). Payloads are plain JSON-able dicts built from
+public fields (map and report followers) or staff fields (department queues).
 
 Groups:
   map.tile.{z}.{x}.{y}     public map sockets whose viewport covers that web-mercator tile
@@ -109,12 +112,9 @@ def build_events(kind: str, report_id: int) -> ReportEvents | None:
     return ReportEvents(row=row, public=public, follow=follow, staff=staff)
 
 
-def broadcast(kind: str, report_id: int, previous_department_id: int | None = None) -> None:
-    """Send a report's events to every group that should see them (after commit)."""
-    layer = get_channel_layer()
-    events = build_events(kind, report_id) if layer is not None else None
-    if events is None:
-        return
+def _sends(events: ReportEvents, report_id: int, previous_department_id: int | None
+           ) -> list[tuple[str, dict]]:
+    """Every (group, payload) that should see one change."""
     row = events.row
     sends = [(group, events.public) for group in
              _map_groups(row["lon"], row["lat"], row["municipality_code"])]
@@ -123,7 +123,13 @@ def broadcast(kind: str, report_id: int, previous_department_id: int | None = No
     if previous_department_id is not None:
         departments.add(previous_department_id)
     sends += [(department_group(d), events.staff) for d in departments]
-    async_to_sync(_send_all)(layer, sends)
+    return sends
+
+
+def _send(sends: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(_send_all)(layer, sends)
 
 
 async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
@@ -135,7 +141,12 @@ async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
 
 def report_changed(kind: str, report_id: int, *, previous_department_id: int | None = None
                    ) -> None:
-    """Schedule the live events of a change for after the current transaction commits."""
-    transaction.on_commit(
-        partial(broadcast, kind, report_id, previous_department_id), robust=True
-    )
+    """Build the live events of a change now and send them once the current transaction
+    commits. Call it after the change and its timeline row are written."""
+    if get_channel_layer() is None:
+        return
+    events = build_events(kind, report_id)
+    if events is None:  # not public yet (unconfirmed) and not hidden: nothing goes out
+        return
+    transaction.on_commit(partial(_send, _sends(events, report_id, previous_department_id)),
+                          robust=True)

@@ -93,6 +93,13 @@ def staff_queue(user, filters: QueueFilters) -> QuerySet[Report]:
     return qs.order_by(*SORTS.get(filters.sort, SORTS["newest"]))
 
 
+def staff_changes_since(user, since: dt.datetime, limit: int = 500) -> list[dict]:
+    """Reports in the user's scope changed after `since` (oldest change first): what a
+    dashboard that may have missed live events fetches to catch up."""
+    return list(staff_reports(user).filter(updated_at__gt=since).order_by("updated_at", "id")
+                .values("id", "version", "created_at")[:limit])
+
+
 def overdue_q(now: dt.datetime | None = None) -> Q:
     return Q(status__in=list(OPEN_STATUSES), expected_at__lt=now or timezone.now())
 

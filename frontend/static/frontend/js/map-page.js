@@ -134,10 +134,19 @@ function scheduleRefresh() {  // a burst of events refreshes once
   refreshTimer = setTimeout(refreshReports, 400);
 }
 
+// After a reconnect, or when the server says events may have been lost (`resync`), the
+// tiles and the list are fetched again: that is the catch-up (docs/live.md).
+let liveOpened = false;
 const live = new LiveSocket('/ws/map/', {
-  onOpen: () => subscribeLive(),
+  onOpen: () => {
+    subscribeLive();
+    if (liveOpened) scheduleRefresh();
+    liveOpened = true;
+  },
   onMessage: (message) => {
-    if (message.type && message.type.startsWith('report.')) {
+    if (message.type === 'resync') {
+      scheduleRefresh();
+    } else if (message.type && message.type.startsWith('report.')) {
       scheduleRefresh();
       const feature = message.feature;
       if (feature && message.type === 'report.updated') {

@@ -24,20 +24,36 @@ for (const picker of document.querySelectorAll('.template-picker')) {
   });
 }
 
+function warnChanged() {
+  if (document.getElementById('changed-elsewhere')) return;
+  const note = document.createElement('div');
+  note.id = 'changed-elsewhere';
+  note.className = 'error';
+  note.setAttribute('role', 'alert');
+  const link = document.createElement('a');
+  link.href = window.location.pathname;
+  link.textContent = gettext('Reload to see the change');
+  note.append(gettext('Someone else has just changed this report. '), link);
+  document.querySelector('main h1').after(note);
+}
+
+// Events may have been lost (a reconnect, or `resync` from the server): ask for the
+// report's current version.
+async function checkVersion() {
+  const response = await fetch(`/staff/reports/${report.id}/row`, { headers: { Accept: 'text/html' } });
+  if (!response.ok) return;
+  const template = document.createElement('template');
+  template.innerHTML = (await response.text()).trim();
+  const row = template.content.firstElementChild;
+  if (row && Number(row.dataset.version) > report.version) warnChanged();
+}
+
+let opened = false;
 new LiveSocket('/ws/staff/', {
+  onOpen: () => { if (opened) checkVersion(); opened = true; },
   onMessage: (message) => {
+    if (message.type === 'resync') { checkVersion(); return; }
     if (message.report_id !== report.id || message.version <= report.version) return;
-    let note = document.getElementById('changed-elsewhere');
-    if (!note) {
-      note = document.createElement('div');
-      note.id = 'changed-elsewhere';
-      note.className = 'error';
-      note.setAttribute('role', 'alert');
-      const link = document.createElement('a');
-      link.href = window.location.pathname;
-      link.textContent = gettext('Reload to see the change');
-      note.append(gettext('Someone else has just changed this report. '), link);
-      document.querySelector('main h1').after(note);
-    }
+    warnChanged();
   },
 });

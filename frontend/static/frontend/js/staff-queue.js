@@ -64,9 +64,34 @@ async function refreshRow(reportId, isNew) {
   }
 }
 
+// Catching up after live events may have been lost (the socket reconnected, or the server
+// says so with `resync`): every report in scope changed since the last catch-up.
+let lastSync = config.since;
+let catchingUp = null;
+async function catchUp() {
+  if (catchingUp) return catchingUp;
+  catchingUp = (async () => {
+    const query = new URLSearchParams({ updated_after: lastSync });
+    const response = await fetch(`/staff/changes?${query}`, { headers: { Accept: 'application/json' } });
+    if (!response.ok) return;
+    const data = await response.json();
+    for (const report of data.reports) await refreshRow(report.id, report.new);
+    lastSync = data.now;
+    if (data.reports.length) {
+      liveStatus.textContent = interpolate(gettext('%(count)s reports brought up to date'),
+        { count: data.reports.length }, true);
+    }
+  })().finally(() => { catchingUp = null; });
+  return catchingUp;
+}
+
+let opened = false;
 new LiveSocket('/ws/staff/', {
+  onOpen: () => { if (opened) catchUp(); opened = true; },
   onMessage: (message) => {
-    if (message.type === 'report.created') {
+    if (message.type === 'resync') {
+      catchUp();
+    } else if (message.type === 'report.created') {
       refreshRow(message.report_id, true);
       liveStatus.textContent = interpolate(gettext('New report #%(id)s'), { id: message.report_id }, true);
     } else if (message.type === 'report.updated') {
