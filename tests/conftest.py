@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db.backends.signals import connection_created
 from hypothesis import settings as hypothesis_settings
 
 from maps.importers.addresses import import_addresses
@@ -16,6 +17,32 @@ from maps.models import Area
 from reports.kle import import_kle
 
 DATA = Path(settings.BASE_DIR) / "data"
+
+# --- tests never touch a database that is not a test database -----------------------------
+# Every connection a test run opens must be to pytest-django's test_… copy (or to the
+# server's maintenance database, where the test database is created and dropped). A fixture
+# that reaches the database without the test database set up (as the browser fixtures once
+# did: a subset run flushed the development database) fails here instead of deleting real
+# data. Processes the tests start get the test database's URL only
+# (tests.servers.current_database_url).
+MAINTENANCE_DATABASES = {"postgres", "template1"}
+
+
+def is_test_database(name: str | None) -> bool:
+    # None: Django's "no database" connection, which libpq opens to the maintenance database.
+    return name is None or name.startswith("test_") or name in MAINTENANCE_DATABASES
+
+
+def _refuse_other_databases(sender, connection, **kwargs) -> None:
+    name = connection.settings_dict["NAME"]
+    if not is_test_database(name):
+        connection.close()
+        raise RuntimeError(f"Refusing to use database {name!r} from the tests: it is not a "
+                           "test database. A fixture that reaches the database must depend "
+                           "on django_db_setup (or db / transactional_db).")
+
+
+connection_created.connect(_refuse_other_databases, dispatch_uid="tests-only-test-databases")
 
 # CI runs the property-based tests with fixed seeds so that a landing does not depend on
 # luck; developers' runs keep exploring new examples.
@@ -38,8 +65,23 @@ def load_reference_data() -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database with the reference data. pytest-django sets up a test database only
+    when a collected test is marked for the database; a run of browser tests alone (whose
+    fixtures use the database on their own) gets none from it, and then one from here."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    own = None
+    if not is_test_database(connection.settings_dict["NAME"]):
+        with django_db_blocker.unblock():
+            own = setup_databases(verbosity=0, interactive=False, aliases={"default"},
+                                  serialized_aliases=set())
     with django_db_blocker.unblock():
         load_reference_data()
+    yield
+    if own is not None:
+        with django_db_blocker.unblock():
+            teardown_databases(own, verbosity=0)
 
 
 @pytest.fixture
