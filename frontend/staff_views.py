@@ -117,7 +117,7 @@ def _detail_context(request, report, **extra) -> dict:
     return {
         "report": report, "timeline": staff.staff_timeline(report),
         "photos": list(report.photos.all()),
-        "candidates": staff.duplicate_candidates(report),
+        "candidates": staff.duplicate_candidates(report, request.user),
         "colleagues": staff.colleagues_for(report),
         "templates": staff.response_templates_for(report),
         "departments": report.municipality.departments.order_by("name"),

@@ -4,12 +4,13 @@ from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from frontend.basemap import basemap_style
 from reports import services
 from reports.lifecycle import OPEN_STATUSES, Status
 from reports.selectors import public_report, public_timeline, served_municipality_codes
-from reports.subscriptions import BadToken
+from reports.subscriptions import BadToken, read
 
 
 def map_config() -> dict:
@@ -46,10 +47,17 @@ def report_page(request, report_id: int):
     })
 
 
-def _signed_link_page(request, token: str, action, page) -> HttpResponse:
-    """Run the service behind a signed mail link and show the outcome, or why the link
-    does not work (400)."""
+def _signed_link_page(request, token: str, kind: str, action, page, ask: dict
+                      ) -> HttpResponse:
+    """A signed link from a mail. GET only shows what the link will do, with a button:
+    mail scanners and link previews fetch links, and must not confirm or unsubscribe
+    anything on the person's behalf. POST (the button, or a mail client's RFC 8058 one-click
+    unsubscribe) runs the service and shows the outcome. A link that does not work is 400.
+    No CSRF token: the signed link itself is the credential, and it is all a POST can do."""
     try:
+        if request.method != "POST":
+            read(kind, token)
+            return render(request, "frontend/signed_link.html", ask)
         result = action(token=token)
     except BadToken as exc:
         return render(request, "frontend/message.html",
@@ -57,37 +65,62 @@ def _signed_link_page(request, token: str, action, page) -> HttpResponse:
     return render(request, "frontend/message.html", page(result))
 
 
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
 def subscription_confirm(request, token: str):
-    return _signed_link_page(request, token, services.subscription_confirm, lambda sub: {
-        "title": _("You now follow this report"),
-        "message": _("We will mail you when report #%(id)s changes.") % {"id": sub.report_id},
-        "report_id": sub.report_id})
+    return _signed_link_page(
+        request, token, "follow-confirm", services.subscription_confirm, lambda sub: {
+            "title": _("You now follow this report"),
+            "message": _("We will mail you when report #%(id)s changes.") % {
+                "id": sub.report_id},
+            "report_id": sub.report_id},
+        {"title": _("Follow this report?"), "button": _("Yes, mail me when it changes"),
+         "message": _("Press the button to confirm that you want mails about the report.")})
 
 
 @csrf_exempt  # RFC 8058 one-click unsubscribe: mail clients POST without a CSRF token
+@require_http_methods(["GET", "POST"])
 def subscription_unsubscribe(request, token: str):
-    return _signed_link_page(request, token, services.subscription_unsubscribe,
-                             lambda report: {
-                                 "title": _("You will get no more mails about this report"),
-                                 "message": _("You can follow it again from its page."),
-                                 "report_id": report.pk if report else None})
+    return _signed_link_page(
+        request, token, "follow-unsubscribe", services.subscription_unsubscribe,
+        lambda report: {"title": _("You will get no more mails about this report"),
+                        "message": _("You can follow it again from its page."),
+                        "report_id": report.pk if report else None},
+        {"title": _("Stop mails about this report?"), "button": _("Stop the mails"),
+         "message": _("Press the button and you will get no more mails about it.")})
 
 
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
 def report_confirm(request, token: str):
-    return _signed_link_page(request, token, services.report_confirm, lambda report: {
-        "title": _("Thank you, your report is sent"),
-        "message": _("Report #%(id)s is now with %(department)s.") % {
-            "id": report.pk, "department": report.department.name},
-        "report_id": report.pk})
+    return _signed_link_page(
+        request, token, "report-confirm", services.report_confirm, lambda done: {
+            "title": _("Thank you, your report is sent") if done.first
+            else _("This report was confirmed already"),
+            "message": _("Report #%(id)s is now with %(department)s.") % {
+                "id": done.report.pk, "department": done.report.department.name},
+            "report_id": done.report.pk if done.report.public else None},
+        {"title": _("Send your report?"), "button": _("Yes, send my report"),
+         "message": _("Press the button to confirm your report; then it is sent to the "
+                      "municipality and shown on the map.")})
 
 
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
 def alert_confirm(request, token: str):
-    return _signed_link_page(request, token, services.alert_confirm, lambda alert: {
-        "title": _("Your alert is on"),
-        "message": _("We will mail you about new reports in the area.")})
+    return _signed_link_page(
+        request, token, "alert-confirm", services.alert_confirm, lambda alert: {
+            "title": _("Your alert is on"),
+            "message": _("We will mail you about new reports in the area.")},
+        {"title": _("Turn the alert on?"), "button": _("Yes, mail me about new reports"),
+         "message": _("Press the button to confirm the alert for the area.")})
 
 
 @csrf_exempt  # RFC 8058 one-click unsubscribe
+@require_http_methods(["GET", "POST"])
 def alert_unsubscribe(request, token: str):
-    return _signed_link_page(request, token, services.alert_unsubscribe, lambda _result: {
-        "title": _("Your alert is off"), "message": _("You will get no more alert mails.")})
+    return _signed_link_page(
+        request, token, "alert-unsubscribe", services.alert_unsubscribe, lambda _result: {
+            "title": _("Your alert is off"), "message": _("You will get no more alert mails.")},
+        {"title": _("Turn the alert off?"), "button": _("Stop the alert mails"),
+         "message": _("Press the button and you will get no more alert mails.")})

@@ -85,7 +85,8 @@ class ReportEvents:
 
 
 def build_events(kind: str, report_id: int) -> ReportEvents | None:
-    """The payloads for one published report, or None if it is gone or not public."""
+    """The payloads for one report: public ones while it is public, `report.removed` ones
+    while staff hide it; None if it is gone or waits for its reporter's confirmation."""
     row = selectors.live_report_row(report_id)
     if row is None:
         return None

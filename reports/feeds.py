@@ -19,7 +19,7 @@ class _ReportFeed(Feed):
     feed_type = Atom1Feed
 
     def items(self, obj):
-        return (self.reports(obj).filter(published=True)
+        return (self.reports(obj).filter(public=True)
                 .select_related("category", "department").order_by("-created_at", "-id")
                 [:FEED_SIZE])
 

@@ -201,12 +201,26 @@ class Report(models.Model):
     )
     assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
-    # False while a web report waits for its reporter's confirmation (see Municipality).
-    published = models.BooleanField(default=True)
+    # Separate facts, each with its own when (and who); "public" is defined once from them
+    # (`public` below, reports.visibility).
+    # When the reporter confirmed the report by its mailed link; at filing when no
+    # confirmation was asked for (Municipality.confirm_anonymous_reports). Empty: waiting.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     # Hidden by staff (abusive or personal content): off the public map and APIs, kept for
     # staff. Hidden reports are never deleted as unconfirmed.
     hidden = models.BooleanField(default=False)
     hidden_reason = models.CharField(max_length=500, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    # When the report first became public and was announced (reporter follow, department
+    # mail, alerts, webhooks, report.created): exactly once, whichever way it got there.
+    announced_at = models.DateTimeField(null=True, blank=True)
+    # The one definition of "public", computed by PostgreSQL from the facts above and used
+    # by every public query, tile, feed, socket and payload (raw SQL reads `r.public`).
+    public = models.GeneratedField(
+        expression=models.Q(confirmed_at__isnull=False, hidden=False),
+        output_field=models.BooleanField(), db_persist=True)
     priority = models.CharField(max_length=10, choices=Priority.choices,
                                 default=Priority.NORMAL)
     expected_at = models.DateTimeField(
@@ -223,8 +237,8 @@ class Report(models.Model):
         indexes = [
             models.Index(fields=["status", "-id"], name="report_status_id"),
             models.Index(fields=["municipality", "-id"], name="report_municipality_id"),
-            models.Index(fields=["created_at"], condition=models.Q(published=False),
-                         name="report_unconfirmed"),
+            models.Index(fields=["created_at"], condition=models.Q(confirmed_at__isnull=True),
+                         name="report_waiting_confirmation"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -253,6 +267,8 @@ class ReportEvent(models.Model):
         HIDDEN = "hidden", _("Hidden from the public")
         SHOWN = "shown", _("Shown to the public again")
         MERGED = "merged", _("Duplicate merged in")
+        CONFIRMED = "confirmed", _("Confirmed by the reporter")
+        PHOTO = "photo", _("Photo added")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

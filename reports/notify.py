@@ -86,10 +86,15 @@ def _mail(event: str, template: str, recipient: str, report: Report, subject: st
 
 
 def _webhooks(event: str, report: Report) -> list[Notification]:
+    """Calls to the back-office systems that want this event. A report that is not public
+    (hidden by staff, not yet confirmed) is announced as such, with no public feature: the
+    back office hears of staff work on it without the public details."""
     hooks = Webhook.objects.filter(municipality_id=report.municipality_id, active=True)
-    feature = json.loads(selectors.public_feature(report.pk))
+    feature_json = selectors.public_feature(report.pk)
     payload = {"event": event, "report_id": report.pk, "version": report.version,
-               "occurred_at": timezone.now().isoformat(), "report": feature,
+               "occurred_at": timezone.now().isoformat(), "public": feature_json is not None,
+               "report": json.loads(feature_json) if feature_json else None,
+               "status": report.status,
                "department": {"id": report.department_id, "name": report.department.name}}
     return [
         Notification(channel=Notification.Channel.WEBHOOK, event=event, report=report,
@@ -128,9 +133,10 @@ def enqueue_report_routed(report: Report) -> None:
 
 
 def enqueue_report_updated(report: Report, *, public_text: str, status_changed: bool) -> None:
-    """Mail to every confirmed follower on a public status change or reply, and webhooks."""
+    """Mail to every confirmed follower on a public status change or reply, and webhooks.
+    Followers hear nothing of a report that is not public (hidden by staff)."""
     rows = []
-    if status_changed or public_text:
+    if (status_changed or public_text) and report.public:
         for follower in report.followers.filter(confirmed_at__isnull=False):
             rows.append(_mail("follower.update", "reporter_update", follower.email, report,
                               gettext_noop("News about report #%(id)s"),

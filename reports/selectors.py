@@ -206,7 +206,7 @@ def public_features_page(filters: ReportFilters, limit: int) -> tuple[str, int, 
     """Up to `limit` public Features, newest first, as JSON text joined by commas; their
     count; and the id to continue below when there are more. One statement."""
     ids_sql, ids_params = (
-        reports_filtered(filters).filter(published=True).values_list("id", flat=True)[: limit + 1]
+        reports_filtered(filters).filter(public=True).values_list("id", flat=True)[: limit + 1]
         .query.sql_with_params()
     )
     sql = f"""
@@ -229,7 +229,7 @@ def public_feature(report_id: int) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {_PUBLIC_FEATURE_SQL} {_PUBLIC_FEATURES_FROM} WHERE r.id = %s "
-            "AND r.published", [report_id]
+            "AND r.public", [report_id]
         )
         row = cursor.fetchone()
     return row[0] if row else None
@@ -276,20 +276,20 @@ def served_municipality_codes() -> list[str]:
 
 
 def live_report_row(report_id: int) -> dict | None:
-    """What live events need of a report: its public Feature (None once hidden by staff)
+    """What live events need of a report: its public Feature (None while it is not public)
     plus routing and staff fields. None for a report not yet confirmed: nothing goes out."""
     row = (
         Report.objects.filter(id=report_id)
         .values("status", "version", "department_id", "municipality__code", "reporter_name",
                 "reporter_email", "reporter_phone", "needs_triage", "routing_explanation",
-                "location", "hidden")
+                "location", "hidden", "public")
         .first()
     )
     if row is None:
         return None
-    feature = public_feature(report_id)
-    if feature is None and not row["hidden"]:
+    if not row["public"] and not row["hidden"]:
         return None
+    feature = public_feature(report_id) if row["public"] else None
     location = row.pop("location")
     row["municipality_code"] = row.pop("municipality__code")
     return {**row, "lon": location.x, "lat": location.y, "feature": feature}
@@ -326,7 +326,7 @@ def public_report(report_id: int) -> Report | None:
     """A report for its public page: templates may show public fields only
     (public_description, status, category, department, municipality, address, photos)."""
     return (Report.objects.select_related("category", "department", "municipality")
-            .prefetch_related("photos").filter(pk=report_id, published=True).first())
+            .prefetch_related("photos").filter(pk=report_id, public=True).first())
 
 
 
@@ -348,7 +348,7 @@ def alerts_matching(point: Point, *, immediate: bool):
 
 def public_reports_for_alert(alert, since) -> list[Report]:
     """Public reports filed since `since` inside an alert's area or circle, oldest first."""
-    qs = Report.objects.filter(published=True, created_at__gt=since).select_related(
+    qs = Report.objects.filter(public=True, created_at__gt=since).select_related(
         "category", "municipality")
     if alert.area_id:
         qs = qs.filter(location__intersects=alert.area.geom)

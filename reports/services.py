@@ -1,4 +1,6 @@
-"""Every write to reports goes through a function here (STYLE.md: services)."""
+"""Filing reports and the citizen-side changes (confirmation, photos, following, alerts), and
+the status lifecycle's one writer (`report_transition`). Staff changes are in
+reports.triage; both change existing reports through reports.changes."""
 
 from __future__ import annotations
 
@@ -20,13 +22,12 @@ from geoservice.errors import (
     InvalidTransition,
     NotFound,
     OutsideServiceArea,
-    StaleVersion,
     UnknownCategory,
 )
 from maps.geo import valid_lon_lat
 from maps.models import Area
 from maps.selectors import nearest_address
-from reports import events, notify, selectors, subscriptions
+from reports import changes, events, notify, selectors, subscriptions
 from reports.lifecycle import NEEDS_PUBLIC_TEXT, Status, can_transition
 from reports.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -213,7 +214,7 @@ def report_create(
         reporter_email=reporter.email.strip(),
         reporter_phone=reporter.phone.strip(),
         source=source,
-        published=not needs_confirmation,
+        confirmed_at=None if needs_confirmation else now,
         language=_language(language),
         api_client=client.api_client,
         device_id=client.device_id[:100],
@@ -232,15 +233,22 @@ def report_create(
                     public_text=sent_to(decision.department_name, report.language),
                     internal_text=decision.explanation, created_at=now),
     ])
+    report.refresh_from_db(fields=["public"])
     if needs_confirmation:
         notify.enqueue_report_confirmation(report)
     else:
-        _announce(report, now)
+        announce(report, now)
     return report
 
 
-def _announce(report: Report, now) -> None:
-    """A report becomes public: the reporter follows it, mails, webhooks, live event."""
+def announce(report: Report, now) -> None:
+    """A report is public for the first time: the reporter follows it, the department and
+    area alerts are mailed, webhooks and the live `report.created` go out. Once per report,
+    whichever way it became public (filed, confirmed, or shown again by staff)."""
+    if report.announced_at is not None or not report.public:
+        return
+    report.announced_at = now
+    Report.objects.filter(pk=report.pk).update(announced_at=now)
     follow = None
     if report.reporter_email:
         # The reporter follows their own report from the start (they gave the address).
@@ -252,26 +260,36 @@ def _announce(report: Report, now) -> None:
     events.report_changed(events.CREATED, report.pk)
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    report: Report
+    first: bool  # False: the link had been used before, and did nothing this time
+
+
 @transaction.atomic
-def report_confirm(*, token: str) -> Report:
-    """The reporter confirmed a web report by its signed link: publish it (idempotent)."""
+def report_confirm(*, token: str) -> Confirmation:
+    """The reporter confirmed a web report by its signed link. The link works once: a
+    second use changes nothing (it never publishes or announces a report again, hidden or
+    not). A report hidden by staff meanwhile stays hidden."""
     report_id = subscriptions.read("report-confirm", token)
-    report = Report.objects.select_for_update().filter(pk=report_id).first()
-    if report is None:
-        raise subscriptions.BadToken("This report has expired; file it again.")
-    if not report.published:
-        now = timezone.now()
-        report.published = True
-        report.updated_at = now
-        report.save(update_fields=["published", "updated_at"])
-        _announce(report, now)
-    return report
+    try:
+        report = changes.lock(report_id)
+    except NotFound:
+        raise subscriptions.BadToken("This report has expired; file it again.") from None
+    if report.confirmed_at is not None:
+        return Confirmation(report, first=False)
+    now = timezone.now()
+    report.confirmed_at = now
+    changes.record(report, kind=ReportEvent.Kind.CONFIRMED, fields=("confirmed_at",),
+                   actor_label=CITIZEN, at=now, event=None)
+    announce(report, now)
+    return Confirmation(report, first=True)
 
 
 def reports_expire_unconfirmed() -> int:
     """Delete web reports whose confirmation never came within REPORT_CONFIRM_HOURS."""
     cutoff = timezone.now() - dt.timedelta(hours=settings.REPORT_CONFIRM_HOURS)
-    _, by_model = Report.objects.filter(published=False, hidden=False,
+    _, by_model = Report.objects.filter(confirmed_at__isnull=True, hidden=False,
                                         created_at__lt=cutoff).delete()
     return by_model.get(Report._meta.label, 0)
 
@@ -294,10 +312,21 @@ def report_transition(
     Locks the report row, so concurrent transitions serialise; with `expected_version` a
     change based on a stale copy raises StaleVersion instead of overwriting.
     """
-    report = Report.objects.select_for_update().select_related("department").get(pk=report_id)
+    report = changes.lock(report_id, expected_version=expected_version)
+    return transition_locked(report, to_status=to_status, actor=actor,
+                             actor_label=actor_label, public_text=public_text,
+                             internal_text=internal_text, duplicate_of_id=duplicate_of_id,
+                             at=at)
+
+
+def transition_locked(report: Report, *, to_status: str, actor=None, actor_label: str = "",
+                      public_text: str = "", internal_text: str = "",
+                      duplicate_of_id: int | None = None, duplicate_scope=None, at=None
+                      ) -> Report:
+    """The only writer of `status`, on a report locked by reports.changes.lock. With
+    `duplicate_scope` (a staff user), the original of a duplicate must be in their scope."""
     if to_status not in Status.values:
         raise InvalidInput("Unknown status.", {"status": [f"Unknown status {to_status!r}."]})
-    StaleVersion.check(report, expected_version)
     if not can_transition(report.status, to_status):
         raise InvalidTransition(
             f"A report that is {report.status} cannot become {to_status}.",
@@ -309,46 +338,37 @@ def report_transition(
                            {"public_text": [f"Say publicly why the report is {to_status}."]})
     duplicate_of = None
     if to_status == Status.DUPLICATE:
-        duplicate_of = _duplicate_target(report, duplicate_of_id)
-    now = at or timezone.now()
+        duplicate_of = duplicate_target(report, duplicate_of_id, staff=duplicate_scope)
     from_status = report.status
     report.status = to_status
     report.duplicate_of = duplicate_of if to_status == Status.DUPLICATE else None
-    report.version += 1
-    report.updated_at = now
-    report.save(update_fields=["status", "duplicate_of", "version", "updated_at"])
-    ReportEvent.objects.create(
-        report=report, kind=ReportEvent.Kind.STATUS, actor=actor,
-        actor_label=actor_label or report.department.name, from_status=from_status,
-        to_status=to_status, public_text=public_text, internal_text=internal_text.strip(),
-        created_at=now,
-    )
+    changes.record(report, kind=ReportEvent.Kind.STATUS, fields=("status", "duplicate_of"),
+                   actor=actor, actor_label=actor_label, from_status=from_status,
+                   to_status=to_status, public_text=public_text, internal_text=internal_text,
+                   at=at)
     notify.enqueue_report_updated(report, public_text=mask_identity_numbers(public_text),
                                   status_changed=True)
-    events.report_changed(events.UPDATED, report.pk)
     return report
 
 
 @transaction.atomic
 def photo_add(*, report_id: int, data: bytes) -> Photo:
     """Validate, re-encode and store one more photo of a report; an event follows."""
-    report = Report.objects.select_for_update().get(pk=report_id)
+    report = changes.lock(report_id)
     if report.photos.count() >= settings.PHOTO_MAX_PER_REPORT:
         raise InvalidInput("Too many photos.", {
             "photo": [f"At most {settings.PHOTO_MAX_PER_REPORT} photos per report."]})
     photo = _store_photo(report, process_photo(data))
-    report.version += 1
-    report.updated_at = timezone.now()
-    report.save(update_fields=["version", "updated_at"])
-    events.report_changed(events.UPDATED, report.pk)
+    changes.record(report, kind=ReportEvent.Kind.PHOTO, actor_label=CITIZEN,
+                   internal_text=f"Photo {photo.width}x{photo.height} added.")
     return photo
 
 
 @transaction.atomic
 def report_follow(*, report_id: int, email: str, language: str = "da") -> Subscription:
     """Ask to follow a report ("this is my problem too"): a confirmation mail is enqueued
-    unless the address already follows it."""
-    report = Report.objects.filter(pk=report_id).first()
+    unless the address already follows it. Only public reports can be followed."""
+    report = Report.objects.filter(pk=report_id, public=True).first()
     if report is None:
         raise NotFound(f"No report {report_id}.")
     email = email.strip().lower()
@@ -401,11 +421,16 @@ def _absolute(url: str) -> str:
     return url if url.startswith(("http://", "https://")) else f"{settings.SITE_URL}{url}"
 
 
-def _duplicate_target(report: Report, duplicate_of_id: int | None) -> Report:
+def duplicate_target(report: Report, duplicate_of_id: int | None, *, staff=None) -> Report:
+    """The original a report duplicates: another public report of the same municipality
+    that is not itself a duplicate, and with `staff`, one in that user's departments."""
     if duplicate_of_id is None:
         raise InvalidInput("Some fields are invalid.",
                            {"duplicate_of": ["Name the report this one duplicates."]})
     target = Report.objects.filter(pk=duplicate_of_id).first()
+    if staff is not None and target is not None and (
+            target.department_id not in selectors.staff_department_ids(staff)):
+        target = None  # outside the user's scope it does not exist
     if target is None or target.pk == report.pk:
         raise InvalidInput("Some fields are invalid.",
                            {"duplicate_of": ["No such other report."]})
@@ -415,8 +440,10 @@ def _duplicate_target(report: Report, duplicate_of_id: int | None) -> Report:
     if target.status == Status.DUPLICATE:
         raise InvalidInput("Some fields are invalid.",
                            {"duplicate_of": ["That report is itself a duplicate."]})
+    if not target.public:
+        raise InvalidInput("Some fields are invalid.", {"duplicate_of": [
+            "The original must be public (confirmed and not hidden)."]})
     return target
-
 
 
 @transaction.atomic

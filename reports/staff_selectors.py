@@ -109,12 +109,13 @@ def staff_timeline(report: Report) -> QuerySet[ReportEvent]:
     return report.events.select_related("actor").order_by("created_at", "id")
 
 
-def duplicate_candidates(report: Report, radius_m: float = 300, limit: int = 8
+def duplicate_candidates(report: Report, user, radius_m: float = 300, limit: int = 8
                          ) -> list[Report]:
-    """Open reports of the same municipality near this one (the likely originals)."""
+    """Open public reports in the user's departments near this one (the likely originals;
+    reports.services.duplicate_target accepts exactly these kinds)."""
     return list(
-        Report.objects.filter(municipality_id=report.municipality_id,
-                              status__in=list(OPEN_STATUSES))
+        staff_reports(user).filter(municipality_id=report.municipality_id, public=True,
+                                   status__in=list(OPEN_STATUSES))
         .exclude(pk=report.pk)
         .filter(location__intersects=metres_envelope(report.location, radius_m),
                 location__distance_lte=(report.location, D(m=radius_m)))

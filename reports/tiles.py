@@ -21,7 +21,7 @@ class TileFilters:
 def _source_sql(filters: TileFilters) -> str:
     # Raw SQL: the rows feed ST_AsMVT in the same statement. Public fields only. The `&&`
     # on the widened tile envelope uses the GiST index on location.
-    conditions = ["r.published", "r.location && {envelope}"]
+    conditions = ["r.public", "r.location && {envelope}"]
     if filters.statuses:
         conditions.append("r.status = ANY(%(statuses)s)")
     if filters.categories:

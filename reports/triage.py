@@ -1,10 +1,9 @@
 """Staff triage services: status, re-routing, category and place changes, priority and due
 time, public replies, internal notes, assignment, hiding, duplicate merging, bulk actions.
 
-Services like those in reports.services (kept apart by size): each locks the report, checks
-that the acting user may handle it (reports.selectors.staff_department_ids, the one scope
-rule), refuses a change based on a stale version, bumps the version, writes one timeline row,
-and enqueues mail and live events in the same transaction.
+Each locks the report through the write core (reports.changes: scope check with the one
+scope rule, stale versions refused), changes it, records it there (version, timeline row,
+live event) and enqueues its mail in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,33 +18,12 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from geoservice.errors import InvalidInput, InvalidTransition, StaleVersion
+from geoservice.errors import InvalidInput, InvalidTransition
 from maps.geo import haversine_m
-from reports import events, notify, selectors, services
+from reports import changes, events, notify, selectors, services
 from reports.lifecycle import Status
 from reports.models import Department, Priority, Report, ReportEvent, Subscription
 from reports.privacy import mask_identity_numbers
-
-
-def _locked_for(actor, report_id: int, expected_version: int | None) -> Report:
-    report = (Report.objects.select_for_update(of=("self",))
-              .select_related("department", "category").filter(pk=report_id).first())
-    if report is None or report.department_id not in selectors.staff_department_ids(actor):
-        # Outside the actor's scope a report does not exist (no hint that it does).
-        raise PermissionDenied("You cannot handle this report.")
-    StaleVersion.check(report, expected_version)
-    return report
-
-
-def _record(report: Report, actor, kind: str, *, public_text: str = "",
-            internal_text: str = "", fields: tuple[str, ...] = ()) -> None:
-    now = timezone.now()
-    report.version += 1
-    report.updated_at = now
-    report.save(update_fields=["version", "updated_at", *fields])
-    ReportEvent.objects.create(report=report, kind=kind, actor=actor,
-                               actor_label=report.department.name, public_text=public_text,
-                               internal_text=internal_text, created_at=now)
 
 
 @transaction.atomic
@@ -55,11 +33,10 @@ def report_reply(*, actor, report_id: int, text: str, expected_version: int | No
     text = text.strip()
     if not text:
         raise InvalidInput("Some fields are invalid.", {"text": ["Write the reply."]})
-    report = _locked_for(actor, report_id, expected_version)
-    _record(report, actor, ReportEvent.Kind.PUBLIC_REPLY, public_text=text)
+    report = changes.lock(report_id, expected_version=expected_version, staff=actor)
+    changes.record(report, kind=ReportEvent.Kind.PUBLIC_REPLY, actor=actor, public_text=text)
     notify.enqueue_report_updated(report, public_text=mask_identity_numbers(text),
                                   status_changed=False)
-    events.report_changed(events.UPDATED, report.pk)
     return report
 
 
@@ -69,7 +46,8 @@ def report_note(*, actor, report_id: int, text: str) -> Report:
     text = text.strip()
     if not text:
         raise InvalidInput("Some fields are invalid.", {"text": ["Write the note."]})
-    report = _locked_for(actor, report_id, None)
+    report = changes.lock(report_id, staff=actor)
+    # A note changes nothing anyone else sees: no version, no live event.
     ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.INTERNAL_NOTE, actor=actor,
                                actor_label=report.department.name, internal_text=text,
                                created_at=timezone.now())
@@ -80,7 +58,7 @@ def report_note(*, actor, report_id: int, text: str) -> Report:
 def report_reroute(*, actor, report_id: int, department_id: int, reason: str = "",
                    expected_version: int | None = None) -> Report:
     """Send a report to another department of its municipality; both queues hear of it."""
-    report = _locked_for(actor, report_id, expected_version)
+    report = changes.lock(report_id, expected_version=expected_version, staff=actor)
     target = Department.objects.filter(pk=department_id,
                                        municipality_id=report.municipality_id).first()
     if target is None:
@@ -93,12 +71,12 @@ def report_reroute(*, actor, report_id: int, department_id: int, reason: str = "
     report.department = target
     report.needs_triage = False
     report.routing_explanation = f"Re-routed by staff from {previous.name} to {target.name}"
-    _record(report, actor, ReportEvent.Kind.REROUTED,
-            public_text=services.sent_to(target.name, report.language),
-            internal_text=f"{previous.name} → {target.name}. {reason.strip()}".strip(),
-            fields=("department", "needs_triage", "routing_explanation"))
+    changes.record(report, kind=ReportEvent.Kind.REROUTED, actor=actor,
+                   public_text=services.sent_to(target.name, report.language),
+                   internal_text=f"{previous.name} → {target.name}. {reason.strip()}",
+                   fields=("department", "needs_triage", "routing_explanation"),
+                   previous_department_id=previous.pk)
     notify.enqueue_report_routed(report)
-    events.report_changed(events.UPDATED, report.pk, previous_department_id=previous.pk)
     return report
 
 
@@ -106,7 +84,7 @@ def report_reroute(*, actor, report_id: int, department_id: int, reason: str = "
 def report_assign(*, actor, report_id: int, assignee_id: int | None,
                   expected_version: int | None = None) -> Report:
     """Give a report to a colleague who may handle it (or to nobody)."""
-    report = _locked_for(actor, report_id, expected_version)
+    report = changes.lock(report_id, expected_version=expected_version, staff=actor)
     assignee = None
     if assignee_id is not None:
         assignee = get_user_model().objects.filter(pk=assignee_id, is_active=True).first()
@@ -115,10 +93,9 @@ def report_assign(*, actor, report_id: int, assignee_id: int | None,
             raise InvalidInput("Some fields are invalid.", {
                 "assignee": ["Choose a colleague who handles this department."]})
     report.assigned_to = assignee
-    _record(report, actor, ReportEvent.Kind.ASSIGNED,
-            internal_text=f"Assigned to {assignee.get_username() if assignee else 'nobody'}",
-            fields=("assigned_to",))
-    events.report_changed(events.UPDATED, report.pk)
+    changes.record(report, kind=ReportEvent.Kind.ASSIGNED, actor=actor, fields=("assigned_to",),
+                   internal_text=f"Assigned to "
+                                 f"{assignee.get_username() if assignee else 'nobody'}")
     return report
 
 
@@ -129,14 +106,13 @@ def report_set_status(*, actor, report_id: int, to_status: str, public_text: str
     """A status change by staff: the scope check here, the lifecycle in
     services.report_transition (the only writer of status). Staff resolve with a public
     reply, so the reporter learns what was done."""
-    _locked_for(actor, report_id, expected_version)
+    report = changes.lock(report_id, expected_version=expected_version, staff=actor)
     if to_status == Status.RESOLVED and not public_text.strip():
         raise InvalidInput("Some fields are invalid.", {
             "public_text": ["Tell the reporter what was done."]})
-    return services.report_transition(
-        report_id=report_id, to_status=to_status, actor=actor, public_text=public_text,
-        internal_text=internal_text, duplicate_of_id=duplicate_of_id,
-        expected_version=expected_version)
+    return services.transition_locked(
+        report, to_status=to_status, actor=actor, public_text=public_text,
+        internal_text=internal_text, duplicate_of_id=duplicate_of_id, duplicate_scope=actor)
 
 
 @transaction.atomic
@@ -147,19 +123,18 @@ def report_set_priority(*, actor, report_id: int, priority: str,
     if priority not in Priority.values:
         raise InvalidInput("Some fields are invalid.", {
             "priority": [f"Use one of {', '.join(Priority.values)}."]})
-    report = _locked_for(actor, report_id, expected_version)
-    changes = []
+    report = changes.lock(report_id, expected_version=expected_version, staff=actor)
+    what = []
     if priority != report.priority:
-        changes.append(f"priority {report.priority} → {priority}")
+        what.append(f"priority {report.priority} → {priority}")
         report.priority = priority
     if due is not None and due != report.expected_at:
-        changes.append(f"due {timezone.localtime(due):%Y-%m-%d %H:%M}")
+        what.append(f"due {timezone.localtime(due):%Y-%m-%d %H:%M}")
         report.expected_at = due
-    if not changes:
+    if not what:
         raise InvalidInput("Some fields are invalid.", {"priority": ["Nothing changed."]})
-    _record(report, actor, ReportEvent.Kind.PRIORITY, internal_text="; ".join(changes),
-            fields=("priority", "expected_at"))
-    events.report_changed(events.UPDATED, report.pk)
+    changes.record(report, kind=ReportEvent.Kind.PRIORITY, actor=actor,
+                   internal_text="; ".join(what), fields=("priority", "expected_at"))
     return report
 
 
@@ -167,34 +142,42 @@ def report_set_priority(*, actor, report_id: int, priority: str,
 def report_hide(*, actor, report_id: int, reason: str,
                 expected_version: int | None = None) -> Report:
     """Take a report off every public map, page, feed and API (abusive or personal
-    content). Staff keep it; the reason is internal."""
+    content). Staff keep it and can act on it as before; the reason is internal."""
     reason = reason.strip()
     if not reason:
         raise InvalidInput("Some fields are invalid.", {"reason": ["Say why it is hidden."]})
-    report = _locked_for(actor, report_id, expected_version)
+    report = changes.lock(report_id, expected_version=expected_version, staff=actor)
     if report.hidden:
         raise InvalidInput("Some fields are invalid.", {"reason": ["It is already hidden."]})
     report.hidden = True
     report.hidden_reason = reason[:500]
-    report.published = False
-    _record(report, actor, ReportEvent.Kind.HIDDEN, internal_text=reason,
-            fields=("hidden", "hidden_reason", "published"))
-    events.report_changed(events.UPDATED, report.pk)
+    report.hidden_at = timezone.now()
+    report.hidden_by = actor
+    changes.record(report, kind=ReportEvent.Kind.HIDDEN, actor=actor, internal_text=reason,
+                   fields=("hidden", "hidden_reason", "hidden_at", "hidden_by"))
     return report
 
 
 @transaction.atomic
 def report_unhide(*, actor, report_id: int, expected_version: int | None = None) -> Report:
-    """Undo report_hide: the report is public again, everywhere it was."""
-    report = _locked_for(actor, report_id, expected_version)
+    """Undo report_hide. The report is public again if its reporter had confirmed it (a
+    report never confirmed stays unpublished); one that was never public before is
+    announced now, once."""
+    report = changes.lock(report_id, expected_version=expected_version, staff=actor)
     if not report.hidden:
         raise InvalidInput("Some fields are invalid.", {"reason": ["It is not hidden."]})
     report.hidden = False
-    report.published = True
-    _record(report, actor, ReportEvent.Kind.SHOWN,
-            internal_text=f"Shown again (was hidden: {report.hidden_reason})",
-            fields=("hidden", "published"))
-    events.report_changed(events.UPDATED, report.pk)
+    report.hidden_at = None
+    report.hidden_by = None
+    announce = report.confirmed_at is not None and report.announced_at is None
+    changes.record(report, kind=ReportEvent.Kind.SHOWN, actor=actor,
+                   internal_text=f"Shown again (was hidden: {report.hidden_reason})"
+                                 + ("" if report.confirmed_at else
+                                    "; not public until its reporter confirms it"),
+                   fields=("hidden", "hidden_at", "hidden_by"),
+                   event=None if announce else events.UPDATED)
+    if announce:
+        services.announce(report, timezone.now())
     return report
 
 
@@ -212,17 +195,17 @@ def _reroute_after_change(report: Report, actor, kind: str, *, internal: str,
         public = services.sent_to(report.department.name, report.language)
     else:
         public = ""
-    _record(report, actor, kind, public_text=public, internal_text=internal, fields=fields)
+    changes.record(report, kind=kind, actor=actor, public_text=public, internal_text=internal,
+                   fields=fields, previous_department_id=previous_id)
     if report.department_id != previous_id:
         notify.enqueue_report_routed(report)
-    events.report_changed(events.UPDATED, report.pk, previous_department_id=previous_id)
 
 
 @transaction.atomic
 def report_change_category(*, actor, report_id: int, category_code: str,
                            expected_version: int | None = None) -> Report:
     """Put a report in another category of its municipality; it is routed again."""
-    report = _locked_for(actor, report_id, expected_version)
+    report = changes.lock(report_id, expected_version=expected_version, staff=actor)
     category = selectors.category_for_report(report.municipality, category_code)
     if category is None:
         raise InvalidInput("Some fields are invalid.", {
@@ -241,7 +224,7 @@ def report_change_category(*, actor, report_id: int, category_code: str,
 def report_move(*, actor, report_id: int, location: Point,
                 expected_version: int | None = None) -> Report:
     """Move a report's pin (inside its municipality); it is routed again."""
-    report = _locked_for(actor, report_id, expected_version)
+    report = changes.lock(report_id, expected_version=expected_version, staff=actor)
     location = Point(location.x, location.y, srid=4326)
     if not report.municipality.area.geom.intersects(location):
         raise InvalidInput("Some fields are invalid.", {
@@ -256,16 +239,16 @@ def report_move(*, actor, report_id: int, location: Point,
 @transaction.atomic
 def report_merge(*, actor, report_id: int, into_id: int, public_text: str = "",
                  expected_version: int | None = None) -> Report:
-    """Close a report as a duplicate of another in the same municipality and carry its
-    followers (and its reporter, when they left an email) over to the original."""
-    report = _locked_for(actor, report_id, expected_version)
-    original = Report.objects.select_for_update().filter(pk=into_id).first()
-    if original is None or original.municipality_id != report.municipality_id:
-        raise InvalidInput("Some fields are invalid.", {
-            "duplicate_of": ["Choose a report of the same municipality."]})
+    """Close a report as a duplicate of another public report in the actor's departments
+    and carry its followers (and its reporter, when they left an email) over to the
+    original."""
+    report = changes.lock(report_id, expected_version=expected_version, staff=actor)
+    original = services.duplicate_target(report, into_id, staff=actor)
+    original = changes.lock(original.pk, staff=actor)
     text = public_text.strip() or _duplicate_text(original, report.language)
-    services.report_transition(report_id=report.pk, to_status=Status.DUPLICATE, actor=actor,
-                               public_text=text, duplicate_of_id=original.pk)
+    services.transition_locked(report, to_status=Status.DUPLICATE, actor=actor,
+                               public_text=text, duplicate_of_id=original.pk,
+                               duplicate_scope=actor)
     followers = {s.email: s for s in Subscription.objects.filter(report=report)}
     if report.reporter_email and report.reporter_email not in followers:
         followers[report.reporter_email] = Subscription(
@@ -276,15 +259,9 @@ def report_merge(*, actor, report_id: int, into_id: int, public_text: str = "",
                             confirmed_at=s.confirmed_at)
                for email, s in followers.items() if email not in existing]
     Subscription.objects.bulk_create(carried)
-    original.version += 1
-    original.updated_at = timezone.now()
-    original.save(update_fields=["version", "updated_at"])
-    ReportEvent.objects.create(
-        report=original, kind=ReportEvent.Kind.MERGED, actor=actor,
-        actor_label=original.department.name if original.department_id else "",
-        internal_text=f"#{report.pk} merged in; {len(carried)} follower(s) carried over.",
-        created_at=original.updated_at)
-    events.report_changed(events.UPDATED, original.pk)
+    changes.record(original, kind=ReportEvent.Kind.MERGED, actor=actor,
+                   internal_text=f"#{report.pk} merged in; {len(carried)} follower(s) "
+                                 "carried over.")
     return Report.objects.get(pk=report.pk)
 
 

@@ -177,7 +177,7 @@ class ReportListCreate(ApiView):
             source=Report.Source.API if client else Report.Source.WEB,
             language=getattr(request, "LANGUAGE_CODE", "da"),
         )
-        if not report.published:
+        if not report.public:
             return Response({
                 "id": report.id, "confirmation_required": True,
                 "message": "Check your mail: the report is sent on when you confirm it.",

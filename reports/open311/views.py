@@ -209,7 +209,7 @@ def _latest_public_note():
 
 def _requests_queryset(*, extensions: bool = False):
     qs = (
-        Report.objects.filter(published=True)
+        Report.objects.filter(public=True)
         .select_related("category", "department", "municipality")
         .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("id")))
         .annotate(status_notes=_latest_public_note())
@@ -355,7 +355,7 @@ def token_detail(request, fmt, token: str):
     _methods(request, "GET")
     report = None
     if re.fullmatch(r"[0-9a-fA-F-]{32,36}", token):
-        report = Report.objects.filter(token=token, published=True).only("id", "token").first()
+        report = Report.objects.filter(token=token, public=True).only("id", "token").first()
     if report is None:
         raise Open311Error(404, f"No request with token {token!r}.")
     return render([{"service_request_id": str(report.pk), "token": str(report.token)}], fmt,
@@ -371,7 +371,7 @@ def request_updates(request, fmt):
     end = _datetime(params, "end_date")
     qs = (ReportEvent.objects.filter(kind__in=[ReportEvent.Kind.STATUS,
                                                ReportEvent.Kind.PUBLIC_REPLY],
-                                     created_at__gte=start, report__published=True)
+                                     created_at__gte=start, report__public=True)
           .select_related("report"))
     if end:
         qs = qs.filter(created_at__lte=end)

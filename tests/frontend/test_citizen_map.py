@@ -243,7 +243,7 @@ def test_pages_have_no_serious_accessibility_violations(phone, live_site, db_acc
     problems["report flow: what"] = axe_violations(phone)
     phone.click("#what-next")
     problems["report flow: details"] = axe_violations(phone)
-    report = Report.objects.filter(published=True).order_by("id").first()
+    report = Report.objects.filter(public=True).order_by("id").first()
     phone.goto(f"{live_site['url']}/reports/{report.pk}")
     problems["report page"] = axe_violations(phone)
     screenshot(phone, "report-page-phone")

@@ -218,11 +218,11 @@ def test_csv_export_of_100000_reports_streams_in_bounded_memory(client, world):
               address, description, public_description, answers, status, needs_triage,
               routing_explanation, reporter_name, reporter_email, reporter_phone, source,
               token, device_id, account_id, media_url, version, created_at, updated_at,
-              published, hidden, hidden_reason, priority, language)
+              confirmed_at, hidden, hidden_reason, priority, language)
             SELECT %s, c.id, %s, ST_SetSRID(ST_MakePoint(12.36, 55.73), 4326), 'Vej ' || g,
               'Hul nummer ' || g, 'Hul nummer ' || g, '{}', 'submitted', false, '', 'Navn',
               'a@example.dk', '', 'api', gen_random_uuid(), '', '', '', 1, now(), now(),
-              true, false, '', 'normal', 'da'
+              now(), false, '', 'normal', 'da'
             FROM generate_series(1, 100000) g,
                  (SELECT id FROM reports_category WHERE code = 'pothole' AND municipality_id = %s) c
         """, [roads.municipality_id, roads.pk, roads.municipality_id])

@@ -40,7 +40,7 @@ def subscribe(client, **data):
     assert response.status_code == 202, response.content
     run_once()
     confirmation = mail.outbox.pop()
-    assert client.get(link_in(confirmation.body, "/alerts/confirm/")).status_code == 200
+    assert client.post(link_in(confirmation.body, "/alerts/confirm/")).status_code == 200
     return AreaAlert.objects.latest("id")
 
 
@@ -54,7 +54,10 @@ def test_immediate_alert_for_an_area_after_double_opt_in(world, client):
     assert [m.subject for m in mail.outbox if m.to == ["nabo@example.dk"]] == [
         "Bekræft din nabo-advisering"]
     confirmation = next(m for m in mail.outbox if m.to == ["nabo@example.dk"])
-    assert client.get(link_in(confirmation.body, "/alerts/confirm/")).status_code == 200
+    link = link_in(confirmation.body, "/alerts/confirm/")
+    assert client.get(link).status_code == 200  # the page with the button
+    assert AreaAlert.objects.get().confirmed_at is None
+    assert client.post(link).status_code == 200
     mail.outbox.clear()
     inside = file_report(lon_lat=MAALOEV, description="Hul i Måløv")
     file_report(lon_lat=BALLERUP_TOWN)                 # outside Måløv

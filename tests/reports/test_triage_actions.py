@@ -112,7 +112,7 @@ def test_hidden_report_leaves_every_public_place_but_stays_for_staff(
     assert report.pk not in [f["id"] for f in client.get("/api/v1/reports/").json()["features"]]
     assert client.get(f"/reports/{report.pk}").status_code == 404
     report.refresh_from_db()
-    assert report.hidden and not report.published
+    assert report.hidden and not report.public and report.confirmed_at is not None
     # Hidden is not "unconfirmed": the clean-up of unconfirmed web reports leaves it alone.
     Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - dt.timedelta(days=30))
     services.reports_expire_unconfirmed()

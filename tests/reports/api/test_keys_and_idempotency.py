@@ -125,7 +125,7 @@ def test_a_failed_request_leaves_no_key_behind(api, world, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the process died here")
 
-    monkeypatch.setattr(services, "_announce", broken)
+    monkeypatch.setattr(services, "announce", broken)
     api.raise_request_exception = False
     assert post(api, body(), HTTP_IDEMPOTENCY_KEY="crash").status_code == 500
     assert Report.objects.count() == 0 and not IdempotencyRecord.objects.exists()

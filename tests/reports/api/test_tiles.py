@@ -40,11 +40,13 @@ def test_a_report_is_in_its_tile_with_public_fields_only(client, world):
     assert b"hemmelig" not in client.get(tile_path(*BALLERUP_TOWN, 16)).content
 
 
-def test_neighbouring_tile_does_not_have_it_and_unpublished_reports_never_show(client, world):
+def test_neighbouring_tile_does_not_have_it_and_reports_not_public_never_show(client, world):
     report = file(world)
     lon, lat = BALLERUP_TOWN
     assert decode(client.get(tile_path(lon + 0.05, lat, 16))) == {}
-    Report.objects.filter(pk=report.pk).update(published=False)
+    Report.objects.filter(pk=report.pk).update(confirmed_at=None)
+    assert decode(client.get(tile_path(lon, lat, 16))) == {}
+    Report.objects.filter(pk=report.pk).update(confirmed_at=report.created_at, hidden=True)
     assert decode(client.get(tile_path(lon, lat, 16))) == {}
 
 
