@@ -666,6 +666,8 @@ def main() -> int:
     unknown = set(faults) - set(FAULTS)
     if unknown:
         parser.error(f"unknown faults: {', '.join(sorted(unknown))}")
+    # SIGTERM (a timeout, Ctrl-C from a wrapper) still stops the cluster and the processes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cluster = PostgresCluster()
     workdir = Path(os.environ.get("FAULTS_LOG_DIR") or
                    f"/tmp/os2geo-faults-{time.strftime('%Y%m%d-%H%M%S')}")
