@@ -18,6 +18,7 @@ from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -223,7 +224,7 @@ def bulk(request):
     if not form.is_valid():
         messages.error(request, " ".join(
             m for errs in form.errors.values() for m in errs))
-        return redirect(request.POST.get("next") or "staff-queue")
+        return _back(request)
     data = form.cleaned_data
     arguments = {
         "status": {"to_status": data["status"], "public_text": data["public_text"]},
@@ -237,7 +238,17 @@ def bulk(request):
             "n": len(result.done), "ids": ", ".join(f"#{i}" for i in result.done)})
     for report_id, why in result.failed.items():
         messages.error(request, f"#{report_id}: {why}")
-    return redirect(request.POST.get("next") or "staff-queue")
+    return _back(request)
+
+
+def _back(request):
+    """Back to the page the form came from (`next`), if that is a page of this site; the
+    queue otherwise (an open redirect would let a crafted form send staff anywhere)."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("staff-queue")
 
 
 def _period(request) -> tuple[dt.date, dt.date]:
@@ -265,6 +276,21 @@ def stats(request):
         "department_bars": bars(result.by_department)})
 
 
+# A cell a spreadsheet would read as a formula (=HYPERLINK(…), +, -, @, or after a tab or
+# carriage return): citizen text must stay text (OWASP's CSV injection advice).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> object:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -283,9 +309,7 @@ def export(request):
         # one send per row would cost more than writing it.
         batch = ["\ufeff", writer.writerow(staff.EXPORT_FIELDS)]
         for row in staff.export_rows(queue_qs):
-            batch.append(writer.writerow([
-                "" if v is None else (v.isoformat() if hasattr(v, "isoformat") else v)
-                for v in row]))
+            batch.append(writer.writerow([_cell(v) for v in row]))
             if len(batch) >= 500:
                 yield "".join(batch)
                 batch = []

@@ -12,7 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpResponse
 
-from geoservice.errors import ServiceUnavailable, render_error
+from geoservice.errors import InvalidInput, ServiceUnavailable, render_error
 
 log = logging.getLogger(__name__)
 
@@ -91,3 +91,35 @@ class ApiBodySizeLimitMiddleware:
                     json.dumps(body), status=413, content_type="application/json"
                 )
         return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or a query or form parameter is a 400 on every route, in
+    the route's own error format. PostgreSQL cannot store NUL in text; without this an
+    Open311 parameter with %00 reached the database and gave a 500. (JSON bodies are the
+    serializers' to check; DRF refuses NUL in every text field.) After the body size limit,
+    so that a form body is only parsed once it is known to be small enough."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = _nul_parameter(request)
+        if name is not None:
+            return render_error(request, InvalidInput(
+                "Parameters must not contain NUL characters.",
+                {name: ["Remove the NUL (\\0) character."]}))
+        return self.get_response(request)
+
+
+def _nul_parameter(request) -> str | None:
+    if "\x00" in request.path:
+        return "path"
+    sources = [request.GET]
+    if request.method == "POST" and not request.content_type.startswith("application/json"):
+        sources.append(request.POST)
+    for params in sources:
+        for key, values in params.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return key.replace("\x00", "") or "parameter"
+    return None

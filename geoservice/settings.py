@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "geoservice.middleware.DependencyOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "geoservice.middleware.ApiBodySizeLimitMiddleware",
+    "geoservice.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -8,8 +8,11 @@ description. Staff keep the original; every public output shows it masked.
 - Swedish personnummer: YYMMDD-NNNN, YYMMDD+NNNN (over 100), YYYYMMDD-NNNN, YYYYMMDDNNNN or
   YYMMDDNNNN with a valid Luhn check digit; coordination numbers (day + 60) count too.
 
-Numbers glued to other digits are left alone (they are something else), so are phone numbers:
-they do not form a valid date followed by four digits with the right shape.
+Between the date and the last four digits people type a hyphen, a dash of any kind (the en
+dash a word processor makes of a hyphen), a minus sign, a space, or nothing; a label in front
+("CPR-010190-1234", "cpr.nr. 010190 1234") is no protection. Numbers glued to other digits
+are left alone (they are something else), so are phone numbers: they do not form a valid date
+followed by four digits with the right shape.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ import re
 
 MASK_CHAR = "*"
 
+# Hyphen, the Unicode dashes and minus sign, and spaces (ordinary and no-break).
+_SEPARATORS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212 \u00a0"
 _CANDIDATE = re.compile(
-    r"(?<![\d+-])"
-    r"(?P<number>(?:\d{2})?\d{6}[-+]?\d{4})"
-    r"(?![\d])"
+    rf"(?<!\d)(?<!\d[{_SEPARATORS}+])"
+    rf"(?P<number>(?:\d{{2}})?\d{{6}}[{_SEPARATORS}+]?\d{{4}})"
+    r"(?!\d)"
 )
+_TO_HYPHEN = str.maketrans({char: "-" for char in _SEPARATORS})
 
 
 def _valid_date(year: int, month: int, day: int) -> bool:
@@ -89,6 +95,7 @@ def mask_identity_numbers(text: str) -> str:
 
     def replace(match: re.Match) -> str:
         number = match.group("number")
-        return _mask(number) if is_cpr(number) or is_personnummer(number) else number
+        canonical = number.translate(_TO_HYPHEN)
+        return _mask(number) if is_cpr(canonical) or is_personnummer(canonical) else number
 
     return _CANDIDATE.sub(replace, text)

@@ -193,7 +193,9 @@ def report_create(
             f"{municipality.name} has no department for this category yet.",
             {"category": ["No department handles this category here."]},
         )
-    address = (address or "").strip()
+    # The address is shown publicly everywhere (API, Open311, feed titles, pages) and is no
+    # place for an identity number: it is stored masked.
+    address = mask_identity_numbers((address or "").strip())
     if not address:
         found = nearest_address(location, max_distance_m=settings.REPORT_ADDRESS_MAX_DISTANCE_M)
         address = found.address.label if found else ""

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -30,6 +31,7 @@ from reports.open311.formats import iso, render, render_errors
 from reports.privacy import mask_identity_numbers
 
 DEFAULT_DAYS = 90
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
 MAX_PAGE_SIZE = 1000
 POSTCODE = re.compile(r",\s*(\d{4})\s")
 
@@ -247,8 +249,8 @@ def _request_json(report: Report, *, extensions: bool) -> dict:
             "detailed_status": report.status,
             "jurisdiction_id": report.municipality.code,
             "version": report.version,
-            "answers": [{"code": code, "value": ",".join(map(str, value))
-                         if isinstance(value, list) else value}
+            # Free-text answers are citizen text like the description: masked in public.
+            "answers": [{"code": code, "value": _public_answer(value)}
                         for code, value in report.answers.items()],
             "notes": [{"datetime": iso(event.created_at), "kind": event.kind,
                        "status": event.to_status or None,
@@ -257,6 +259,12 @@ def _request_json(report: Report, *, extensions: bool) -> dict:
             "photos": [{"url": p.url, "thumbnail_url": p.thumbnail_url} for p in photos],
         }
     return data
+
+
+def _public_answer(value):
+    if isinstance(value, list):
+        value = ",".join(map(str, value))
+    return mask_identity_numbers(value) if isinstance(value, str) else value
 
 
 @endpoint
@@ -451,8 +459,14 @@ def _create(request, fmt, client) -> HttpResponse:
     name = " ".join(p for p in (post.get("first_name", "").strip(),
                                 post.get("last_name", "").strip()) if p)
     email = post.get("email", "").strip()
-    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        raise Open311Error(400, "email is not a valid address.")
+    if len(email) > EMAIL_MAX_LENGTH:  # before any pattern sees it
+        raise Open311Error(400, f"email is longer than {EMAIL_MAX_LENGTH} characters.")
+    if email:
+        # Django's validator (a hand-written pattern here was quadratic on long input).
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise Open311Error(400, "email is not a valid address.") from None
     media_url = post.get("media_url", "").strip()
     if media_url and not re.fullmatch(r"https?://\S+", media_url):
         raise Open311Error(400, "media_url must be an http(s) URL.")

@@ -257,3 +257,31 @@ def test_password_reset_by_mail(client, world):
                                                     "new_password2": "Nyt-kodeord-2026"})
     assert done.status_code == 302
     assert client.login(username="vej", password="Nyt-kodeord-2026")
+
+
+# --- findings of the security review (each failed on db7da57) ------------------------------
+
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(client, world):
+    file_report(description='=HYPERLINK("https://evil.example","Klik")',
+                address="+45 ring", reporter=services.Reporter(name="@admin"))
+    response = login(client, world["caseworker"]).get("/staff/export.csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'=HYPERLINK(\"https://evil.example\",\"Klik\")" in cells
+    assert "'@admin" in cells and "'+45 ring" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/x",
+                                    "http://testserver.evil.example/"])
+def test_bulk_actions_never_redirect_off_the_site(client, world, target):
+    report = file_report()
+    response = login(client, world["caseworker"]).post("/staff/bulk/", {
+        "action": "status", "status": "acknowledged", "reports": str(report.pk),
+        "next": target})
+    assert response.status_code == 302 and response["Location"] == "/staff/"
+    local = login(client, world["caseworker"]).post("/staff/bulk/", {
+        "action": "status", "status": "in_progress", "reports": str(report.pk),
+        "next": "/staff/?sort=oldest"})
+    assert local["Location"] == "/staff/?sort=oldest"

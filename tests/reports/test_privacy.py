@@ -15,6 +15,12 @@ from reports.privacy import is_cpr, is_personnummer, mask_identity_numbers
     ("811218+9876", "******+****"),          # over 100 years old
     ("8112189876", "**********"),
     ("701063-2391", "******-****"),          # samordningsnummer (day 63 = 3rd)
+    # The gaps a review found on db7da57: a space, an en dash, a label glued on.
+    ("cpr 010190 1234", "cpr ****** ****"),
+    ("cpr 010190\u20131234", "cpr ******\u2013****"),
+    ("CPR-010190-1234", "CPR-******-****"),
+    ("nr.010190\u00a01234", "nr.******\u00a0****"),
+    ("811218 9876", "****** ****"),
 ])
 def test_numbers_are_masked(text, expected):
     assert mask_identity_numbers(text) == expected

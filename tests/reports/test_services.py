@@ -132,3 +132,14 @@ def test_report_without_address_gets_nearest_address_within_100_m():
     assert far.address == ""
     given = file_report(lon_lat=(12.5368, 55.6487), address="Ved lygtepælen")
     assert given.address == "Ved lygtepælen"
+
+
+def test_identity_numbers_in_an_address_are_stored_masked_and_never_shown(ballerup, client):
+    """The address is public everywhere (API, Open311, Atom titles); db7da57 showed it as
+    typed."""
+    report = file_report(address="Hovedgaden 1, cpr 010190-1234")
+    report.refresh_from_db()
+    assert report.address == "Hovedgaden 1, cpr ******-****"
+    for path in (f"/api/v1/reports/{report.pk}/", f"/open311/v2/requests/{report.pk}.json",
+                 f"/feeds/near/?lon={report.location.x}&lat={report.location.y}&radius=100"):
+        assert "010190" not in client.get(path).content.decode(), path

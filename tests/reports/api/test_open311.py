@@ -347,3 +347,36 @@ def test_a_page_with_extensions_costs_a_constant_number_of_queries(
         items = client.get(f"{BASE}requests.json?extensions=true").json()
     assert len(items) == 20
     assert all(len(i["extended_attributes"]["notes"]) == 3 for i in items)
+
+
+# --- findings of the security review (each failed on db7da57) ------------------------------
+
+def test_extensions_mask_identity_numbers_in_free_text_answers(client, world):
+    category = world["ballerup"].categories.get(code="pothole")
+    CategoryQuestion.objects.create(category=category, code="note", question="Bemærkning",
+                                    datatype="text", order=1)
+    report = file_report(answers={"note": "Mit cpr er 010190-1234"})
+    item = client.get(f"{BASE}requests/{report.pk}.json?extensions=true").json()[0]
+    assert "010190" not in json.dumps(item)
+    assert item["extended_attributes"]["answers"] == [
+        {"code": "note", "value": "Mit cpr er ******-****"}]
+    assert report.answers["note"] == "Mit cpr er 010190-1234"  # staff keep the original
+
+
+@pytest.mark.parametrize("where", ["query", "form"])
+def test_nul_characters_in_parameters_are_400_not_500(client, world, api_key, where):
+    if where == "query":
+        response = client.get(f"{BASE}requests.json?service_code=pot%00hole")
+    else:
+        response = post(client, base_request(api_key, description="Hul\x00i vejen"))
+    assert response.status_code == 400
+    assert response.json()[0]["code"] == 400
+    assert Report.objects.count() == 0
+
+
+def test_an_overlong_email_is_refused_by_its_length_before_any_pattern(client, world, api_key):
+    """db7da57 matched a quadratic pattern against the whole value (minutes for 50 kB)."""
+    response = post(client, base_request(api_key, email="a@" + "b" * 50_000))
+    assert response.status_code == 400
+    assert "254 characters" in response.json()[0]["description"]
+    assert post(client, base_request(api_key, email="a@b")).status_code == 400
