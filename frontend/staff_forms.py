@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from geoservice.lib import ratelimit
 from reports.lifecycle import Status
 from reports.models import Priority
 from reports.staff_selectors import SORTS, QueueFilters
@@ -128,30 +126,3 @@ class BulkForm(forms.Form):
         if not ids or not all(part.strip().isdigit() for part in ids) or len(ids) > 500:
             raise forms.ValidationError(_("Choose between 1 and 500 reports."))
         return [int(part) for part in ids]
-
-
-LOGIN_ATTEMPTS = 5
-LOGIN_WINDOW_SECONDS = 15 * 60
-
-
-class ThrottledLoginForm(AuthenticationForm):
-    """Django's login form, refusing a username or client address after LOGIN_ATTEMPTS
-    failures within LOGIN_WINDOW_SECONDS of the first (geoservice.lib.ratelimit: counted in
-    the cache, shared across processes when CACHE_URL names a Redis)."""
-
-    def _buckets(self) -> list[str]:
-        username = (self.data.get("username") or "").strip().lower()[:150]
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        return [f"login-fail:user:{username}", f"login-fail:addr:{address}"]
-
-    def clean(self):
-        if any(ratelimit.failures(bucket) >= LOGIN_ATTEMPTS for bucket in self._buckets()):
-            raise forms.ValidationError(
-                _("Too many failed logins. Wait 15 minutes, or reset your password."),
-                code="throttled")
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            for bucket in self._buckets():
-                ratelimit.count_failure(bucket, LOGIN_WINDOW_SECONDS)
-            raise

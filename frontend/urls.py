@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from frontend import staff_views, views
-from frontend.staff_forms import ThrottledLoginForm
+from geoservice.lib.login_throttle import ThrottledLoginForm
 
 staff_patterns = [
     path("", staff_views.queue, name="staff-queue"),

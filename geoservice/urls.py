@@ -3,7 +3,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from geoservice.lib.login_throttle import ThrottledAdminLoginForm
 from reports.feeds import AreaFeed, NearFeed
+
+# The admin's login counts failures like the dashboard's (it let anyone guess staff
+# passwords without limit).
+admin.site.login_form = ThrottledAdminLoginForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),

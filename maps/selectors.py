@@ -53,3 +53,24 @@ def addresses_search(query: str, *, limit: int = 20) -> QuerySet[Address]:
     return Address.objects.filter(search_text__startswith=normalised).order_by(
         "search_text"
     )[:limit]
+
+
+def overlap_m2(area: Area, others: list[int]) -> dict[int, float]:
+    """Square metres (on the sphere) that `area` shares with each of the areas `others`,
+    for those it shares more than a sliver with. Raw SQL: ST_Intersection over geography;
+    the `&&` uses the GiST index. Neighbours that only touch share 0."""
+    if not others:
+        return {}
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT b.id, ST_Area(ST_Intersection(a.geom, b.geom)::geography) "
+            "FROM maps_area a JOIN maps_area b ON a.geom && b.geom "
+            "WHERE a.id = %s AND b.id = ANY(%s) AND ST_Intersects(a.geom, b.geom)",
+            [area.pk, others])
+        return {pk: m2 for pk, m2 in cursor.fetchall() if m2 > SLIVER_M2}
+
+
+# Shared area below this counts as touching: digitised neighbours meet with slivers.
+SLIVER_M2 = 100.0

@@ -31,6 +31,14 @@ class MunicipalityAdmin(RoleScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "code", "default_department", "active"]
     raw_id_fields = ["area"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A boundary decides which reports (with their reporters' contact data) a
+        # municipality receives: only superusers set boundaries, codes and whether a
+        # municipality is served.
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return ["code", "area", "active"]
+
 
 @admin.register(Department)
 class DepartmentAdmin(RoleScopedAdmin, admin.ModelAdmin):
@@ -141,8 +149,9 @@ def _transition_action(status: str, label: str, public_text: str):
 
 @admin.register(Report)
 class ReportAdmin(RoleScopedAdmin, admin.GISModelAdmin):
-    """Fields are read-only here; status changes go through the lifecycle service (the
-    actions below, until the staff dashboard takes over), so each one is on the timeline."""
+    """Fields are read-only here; the staff dashboard is where reports are handled. The
+    actions below change status through the lifecycle service, so each change is on the
+    timeline."""
 
     list_display = ["id", "status", "category", "department", "municipality", "created_at"]
     others_may_add = False

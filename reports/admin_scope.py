@@ -6,6 +6,7 @@ staff see no configuration at all."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from reports.models import Category, Department, Municipality, StaffMembership
@@ -78,6 +79,45 @@ class RoleScopedAdmin:
     def has_add_permission(self, request, *args):
         return super().has_add_permission(request, *args) if request.user.is_superuser \
             else self.others_may_add and self._allowed(request)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """For non-superusers, a form that refuses to save a row outside their scope: the
+        choices are limited too, but a scope must hold after every save (an API client of
+        theirs whose municipality they cleared could file reports anywhere)."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if request.user.is_superuser:
+            return form
+        admin = self
+
+        class InScope(form):
+            def clean(self):
+                cleaned = super().clean()
+                if not self.errors:
+                    admin.check_in_scope(request.user, self.instance, cleaned)
+                return cleaned
+
+        return InScope
+
+    def check_in_scope(self, user, instance, cleaned: dict) -> None:
+        """Raise ValidationError unless the row, as it will be saved, is in the user's
+        scope: its municipality one they manage, or (department leads) its department one
+        they lead."""
+        def value(field: str):
+            return cleaned[field] if field in cleaned else getattr(instance, field, None)
+
+        field = self.municipality_path.split("__")[0]
+        if field != "id":
+            municipality = value(field)
+            if municipality is not None and municipality.pk in managed_municipality_ids(user):
+                return
+        if self.lead_department_path:
+            department = value(self.lead_department_path.split("__")[0])
+            if department is not None and department.pk in led_department_ids(user):
+                return
+        if field == "id" and instance.pk in managed_municipality_ids(user):
+            return
+        raise ValidationError(
+            {field if field in cleaned else None: "Choose one of your own municipalities."})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         """Choices limited to the user's municipalities and departments."""

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.functions import RandomUUID
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +42,25 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        """A served municipality's boundary is a municipality area that overlaps no other
+        served municipality's: the boundary decides who receives which reports."""
+        from maps.models import Area
+        from maps.selectors import overlap_m2
+
+        if not self.area_id:
+            return
+        if self.area.kind != Area.Kind.MUNICIPALITY:
+            raise ValidationError({"area": "Choose a municipality boundary, not a "
+                                           f"{self.area.get_kind_display().lower()}."})
+        others = list(Municipality.objects.exclude(pk=self.pk).values_list("area_id",
+                                                                           flat=True))
+        clash = overlap_m2(self.area, others)
+        if clash:
+            names = ", ".join(Municipality.objects.filter(area_id__in=clash)
+                              .values_list("name", flat=True))
+            raise ValidationError({"area": f"This boundary overlaps {names}."})
 
 
 class Department(models.Model):
@@ -151,6 +171,17 @@ class RoutingRule(models.Model):
     def __str__(self) -> str:
         where = f" in {self.area.name}" if self.area_id else ""
         return f"#{self.pk} {self.kle_prefix or '*'}{where} → {self.department.name}"
+
+    def clean(self) -> None:
+        _same_municipality(self)
+
+
+def _same_municipality(row) -> None:
+    """A row's department belongs to the row's municipality (a rule or a webhook pointing
+    at another municipality's department would hand it this municipality's reports)."""
+    if row.department_id and row.municipality_id and \
+            row.department.municipality_id != row.municipality_id:
+        raise ValidationError({"department": "Choose a department of the same municipality."})
 
 
 class Priority(models.TextChoices):
@@ -334,6 +365,9 @@ class StaffMembership(models.Model):
         scope = self.department or self.municipality
         return f"{self.user} — {self.get_role_display()} — {scope}"
 
+    def clean(self) -> None:
+        _same_municipality(self)
+
 
 class CategoryQuestion(models.Model):
     """An extra question a category asks (an Open311 service definition attribute)."""
@@ -455,6 +489,9 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def clean(self) -> None:
+        _same_municipality(self)
 
 
 class Notification(models.Model):

@@ -7,6 +7,7 @@ from django.core import signing
 from django.http import HttpRequest
 
 from geoservice.errors import ApplicationError
+from geoservice.lib.client import client_address
 from geoservice.lib.ratelimit import allow
 from reports.api_keys import client_for_key
 from reports.models import ApiClient
@@ -27,10 +28,6 @@ class RateLimited(ApplicationError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
-
-
-def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def api_client_from_header(request: HttpRequest) -> ApiClient | None:

@@ -51,3 +51,109 @@ def test_caseworkers_see_no_configuration(client, world):
     for model in ("category", "routingrule", "department", "municipality", "apiclient",
                   "webhook", "staffmembership", "responsetemplate", "klesubject"):
         assert client.get(f"/admin/reports/{model}/").status_code == 403, model
+
+
+# --- findings of the security review (each failed on db7da57) ------------------------------
+
+def form_data(client, url: str) -> dict:
+    """The admin form's own fields as the browser would send them back unchanged."""
+    import re
+
+    page = client.get(url).content.decode()
+    data = {}
+    for tag in re.findall(r"<(?:input|select|textarea)[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or 'type="submit"' in tag:
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        if 'type="checkbox"' in tag:
+            if "checked" in tag:
+                data[name.group(1)] = "on"
+            continue
+        data[name.group(1)] = value.group(1) if value else ""
+    for name, selected in re.findall(
+            r'<select name="([^"]+)"[^>]*>.*?<option value="([^"]*)" selected', page, re.S):
+        data[name] = selected
+    return data
+
+
+def test_the_admin_login_is_throttled_like_the_dashboards(client, world):
+    world["admin"].set_password("right-password-1")
+    world["admin"].save()
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "kommune", "password": "wrong"})
+    refused = client.post("/admin/login/", {"username": "kommune",
+                                            "password": "right-password-1"})
+    assert refused.status_code == 200
+    assert "For mange mislykkede logins" in refused.content.decode()  # in Danish
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_municipality_admin_cannot_free_an_api_client_from_their_municipality(client, world):
+    from reports.models import ApiClient
+
+    api_client = ApiClient.objects.create(name="App", municipality=world["ballerup"])
+    client.force_login(world["admin"])
+    url = f"/admin/reports/apiclient/{api_client.pk}/change/"
+    data = {**form_data(client, url), "municipality": ""}
+    response = client.post(url, data)
+    assert response.status_code == 200  # the form again, with the error
+    assert "Choose one of your own municipalities" in response.content.decode()
+    api_client.refresh_from_db()
+    assert api_client.municipality == world["ballerup"]
+    renamed = client.post(url, {**form_data(client, url), "name": "App 2"})
+    assert renamed.status_code == 302  # the same form data is otherwise accepted
+    api_client.refresh_from_db()
+    assert api_client.name == "App 2"
+    add = client.post("/admin/reports/apiclient/add/", {
+        **form_data(client, "/admin/reports/apiclient/add/"), "name": "Everywhere",
+        "municipality": "", "rate_limit_per_minute": "100"})
+    assert add.status_code == 200 and not ApiClient.objects.filter(name="Everywhere").exists()
+
+
+def test_a_municipality_admin_cannot_change_the_boundary_code_or_service(client, world):
+    from maps.models import Area
+
+    ballerup = world["ballerup"]
+    client.force_login(world["admin"])
+    url = f"/admin/reports/municipality/{ballerup.pk}/change/"
+    district = Area.objects.filter(kind=Area.Kind.DISTRICT).exclude(
+        parent=ballerup.area).first()
+    data = {**form_data(client, url), "area": str(district.pk), "code": "9999", "name": "B"}
+    data.pop("active", None)
+    assert client.post(url, data).status_code == 302  # saved, but only what they may change
+    ballerup.refresh_from_db()
+    assert ballerup.name == "B"
+    assert (ballerup.area_id, ballerup.code, ballerup.active) != (district.pk, "9999", False)
+    assert ballerup.code == "0151" and ballerup.active and ballerup.area.kind == "municipality"
+
+
+def test_boundaries_that_overlap_or_are_not_municipalities_are_refused(world):
+    from django.core.exceptions import ValidationError
+
+    from maps.models import Area
+
+    ballerup, copenhagen = world["ballerup"], world["copenhagen"]
+    ballerup.area = copenhagen.area
+    with pytest.raises(ValidationError, match="overlaps"):
+        ballerup.full_clean()
+    ballerup.area = Area.objects.filter(kind=Area.Kind.DISTRICT).first()
+    with pytest.raises(ValidationError, match="municipality boundary"):
+        ballerup.full_clean()
+    neighbour = Area.objects.get(kind=Area.Kind.MUNICIPALITY, code="0157")  # Gentofte
+    ballerup.area = neighbour
+    ballerup.full_clean(exclude=["code", "name"])  # touching Copenhagen is fine
+
+
+def test_rules_webhooks_and_memberships_keep_to_one_municipality(world):
+    from django.core.exceptions import ValidationError
+
+    from reports.models import StaffMembership, Webhook
+
+    for row in (RoutingRule(municipality=world["ballerup"], department=world["cph"]),
+                Webhook(municipality=world["ballerup"], department=world["cph"],
+                        url="https://x.example/", secret="s"),
+                StaffMembership(user=world["caseworker"], municipality=world["ballerup"],
+                                department=world["cph"], role="caseworker")):
+        with pytest.raises(ValidationError, match="same municipality"):
+            row.full_clean()
