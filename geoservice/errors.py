@@ -9,7 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import escape
 from django.utils.translation import gettext
@@ -96,6 +102,20 @@ class ServiceUnavailable(ApplicationError):
         return {"Retry-After": str(self.retry_after)}
 
 
+def request_body_error(exc: Exception) -> ApplicationError | None:
+    """Django's refusals while parsing a request body, as application errors (Django
+    would answer them with a bare HTML 400 page)."""
+    if isinstance(exc, TooManyFilesSent):
+        return PayloadTooLarge(
+            f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files per request.",
+            {"photo": ["Too many files."]})
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge("The request body is too large.")
+    if isinstance(exc, TooManyFieldsSent):
+        return InvalidInput("The request has too many fields.")
+    return None
+
+
 def error_body(message: str, errors: dict | None = None) -> dict:
     return {"message": message, "errors": errors or {}}
 
@@ -124,7 +144,11 @@ def _flatten(detail) -> dict[str, list[str]]:
 def api_exception_handler(exc, context) -> Response | None:
     """DRF exception handler: every API error has the same JSON shape."""
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.message, exc.errors), status=exc.status_code)
+        return Response(error_body(exc.message, exc.errors), status=exc.status_code,
+                        headers=exc.headers)
+    if (body_error := request_body_error(exc)) is not None:
+        return Response(error_body(body_error.message, body_error.errors),
+                        status=body_error.status_code)
     if isinstance(exc, Http404):
         return Response(error_body("Not found."), status=404)
     if isinstance(exc, PermissionDenied):

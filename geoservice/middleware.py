@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
-from django.http import HttpResponse
 
-from geoservice.errors import InvalidInput, ServiceUnavailable, render_error
+from geoservice.errors import (
+    InvalidInput,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    render_error,
+    request_body_error,
+)
+from geoservice.lib.bodies import body_limit
 
 log = logging.getLogger(__name__)
 
@@ -62,34 +68,24 @@ class DependencyOutageMiddleware:
 
 
 class ApiBodySizeLimitMiddleware:
-    """Refuse API request bodies above API_MAX_BODY_BYTES with 413 before anything parses them.
-
-    DRF reads the body from the stream, which bypasses Django's DATA_UPLOAD_MAX_MEMORY_SIZE
-    check, so the limit is enforced here from Content-Length (the ASGI handler has already
-    spooled the body, so the header is reliable).
-    """
-
-    prefixes = ("/api/", "/open311/")
+    """Refuse bodies over the limit (geoservice.lib.bodies) with 413 before anything parses
+    them, by their Content-Length. Under ASGI the handler (geoservice.handlers) has already
+    counted the bytes as they came, chunked bodies included; this covers other entry points
+    (WSGI, the test client). DRF reads the body from the stream, bypassing Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE check."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(self.prefixes):
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
-            limit = settings.API_MAX_UPLOAD_BYTES if multipart else settings.API_MAX_BODY_BYTES
-            if length > limit:
-                body = {
-                    "message": f"The request body is {length} bytes; the limit is {limit}.",
-                    "errors": {},
-                }
-                return HttpResponse(
-                    json.dumps(body), status=413, content_type="application/json"
-                )
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = body_limit(request.path, request.META.get("CONTENT_TYPE", ""))
+        if length > limit:
+            return render_error(request, PayloadTooLarge(
+                f"The request body is {length} bytes; the limit is {limit}."))
         return self.get_response(request)
 
 
@@ -98,13 +94,18 @@ class RejectNulMiddleware:
     the route's own error format. PostgreSQL cannot store NUL in text; without this an
     Open311 parameter with %00 reached the database and gave a 500. (JSON bodies are the
     serializers' to check; DRF refuses NUL in every text field.) After the body size limit,
-    so that a form body is only parsed once it is known to be small enough."""
+    so that a form body is only parsed once it is known to be small enough; Django's refusals
+    while parsing it (too many files or fields) get the route's format here too, not a bare
+    HTML 400."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        name = _nul_parameter(request)
+        try:
+            name = _nul_parameter(request)
+        except (TooManyFilesSent, TooManyFieldsSent, RequestDataTooBig) as exc:
+            return render_error(request, request_body_error(exc))
         if name is not None:
             return render_error(request, InvalidInput(
                 "Parameters must not contain NUL characters.",

@@ -1,5 +1,6 @@
 """OS2geo settings. Every value comes from the environment; see `.env.example`."""
 
+import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -240,6 +241,11 @@ ANONYMOUS_POSTS_PER_MINUTE = env_int("ANONYMOUS_POSTS_PER_MINUTE", 10)
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000)
 PHOTO_MAX_PER_REPORT = env_int("PHOTO_MAX_PER_REPORT", 6)
+# Django refuses a multipart request with more files than this before reading them.
+DATA_UPLOAD_MAX_NUMBER_FILES = PHOTO_MAX_PER_REPORT
+# Photos decoded at once per process, and how long one may wait for a turn (then 503).
+PHOTO_DECODE_CONCURRENCY = env_int("PHOTO_DECODE_CONCURRENCY", os.cpu_count() or 2)
+PHOTO_DECODE_WAIT_SECONDS = env_int("PHOTO_DECODE_WAIT_SECONDS", 30)
 # Longest side of stored photos and thumbnails, in pixels.
 PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", 2048)
 PHOTO_THUMBNAIL_SIDE = env_int("PHOTO_THUMBNAIL_SIDE", 320)

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import io
+import threading
 import uuid
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
-from geoservice.errors import ApplicationError, InvalidInput, PayloadTooLarge
+from geoservice.errors import ApplicationError, InvalidInput, PayloadTooLarge, ServiceUnavailable
 
 register_heif_opener()  # iPhones send HEIC
 
@@ -40,8 +42,28 @@ def _encode(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+@cache
+def _decode_slots() -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(settings.PHOTO_DECODE_CONCURRENCY)
+
+
 def process_photo(data: bytes, *, field: str = "photo") -> ProcessedPhoto:
-    """Validate and re-encode one uploaded photo. Raises a 4xx application error."""
+    """Validate and re-encode one uploaded photo. Raises a 4xx application error.
+
+    Decoding a large photo takes a core for a while; at most PHOTO_DECODE_CONCURRENCY run
+    at once per process (anonymous requests could otherwise have every core decode 50-MP
+    images). A photo that waits longer than PHOTO_DECODE_WAIT_SECONDS for a turn gets 503
+    with Retry-After."""
+    if not _decode_slots().acquire(timeout=settings.PHOTO_DECODE_WAIT_SECONDS):
+        raise ServiceUnavailable("Photos are being processed for others; try again shortly.",
+                                 dependency="photo decoding", retry_after=5)
+    try:
+        return _process(data, field)
+    finally:
+        _decode_slots().release()
+
+
+def _process(data: bytes, field: str) -> ProcessedPhoto:
     if len(data) > settings.PHOTO_MAX_BYTES:
         raise PayloadTooLarge(
             f"A photo may be at most {settings.PHOTO_MAX_BYTES} bytes (got {len(data)}).",

@@ -182,12 +182,11 @@ def report_create(
     if needs_confirmation and not reporter.email:
         errors["reporter.email"] = [f"{municipality.name} confirms reports by mail: give your "
                                     "email address."]
+    if len(photos or []) > settings.PHOTO_MAX_PER_REPORT:  # counted before any is decoded
+        errors["photos"] = [f"At most {settings.PHOTO_MAX_PER_REPORT} photos per report."]
     if errors:
         raise InvalidInput("Some fields are invalid.", errors)
     processed = [process_photo(data, field=f"photos.{i}") for i, data in enumerate(photos or [])]
-    if len(processed) > settings.PHOTO_MAX_PER_REPORT:
-        raise InvalidInput("Too many photos.", {
-            "photos": [f"At most {settings.PHOTO_MAX_PER_REPORT} photos per report."]})
     if decision.department_id is None:
         raise UnknownCategory(
             f"{municipality.name} has no department for this category yet.",

@@ -96,6 +96,7 @@ class ApiView(APIView):
             return response
 
 
+
 def _error_response(message: str, status_code: int, errors: dict | None = None) -> HttpResponse:
     return HttpResponse(json.dumps(error_body(message, errors)), status=status_code,
                         content_type="application/json")

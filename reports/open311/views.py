@@ -67,7 +67,10 @@ def endpoint(view: Callable) -> Callable:
                             for message in messages] or [exc.message]
             if exc.errors.get("location"):
                 descriptions = [exc.message]
-            return render_errors(fmt, exc.status_code, descriptions)
+            response = render_errors(fmt, exc.status_code, descriptions)
+            for name, value in exc.headers.items():
+                response[name] = value
+            return response
 
     return wrapped
 

@@ -137,3 +137,35 @@ def test_multipart_without_report_json_is_400(api, world):
     response = api.post(URL, {"report": "{not json", "photo": upload("a.jpg", image_bytes(
         "JPEG"))}, format="multipart")
     assert response.status_code == 400 and "report" in response.json()["errors"]
+
+
+# --- findings of the security review (each failed on db7da57) ------------------------------
+
+def test_too_many_files_are_refused_before_any_is_decoded(api, world):
+    """db7da57 decoded every file (up to Django's 100) before counting: 20 files that are no
+    photos at all got 415 from the decoder. Counted first, they get 413."""
+    garbage = [upload(f"{i}.jpg", b"not a photo") for i in range(20)]
+    response = create_with_photos(api, *garbage)
+    assert response.status_code == 413, response.content
+    assert "files" in response.json()["message"]
+    seven = [upload(f"{i}.jpg", b"not a photo") for i in range(7)]  # within Django's cap
+    assert create_with_photos(api, *seven[:6], seven[6]).status_code == 413
+    assert Report.objects.count() == 0
+
+
+def test_photo_decoding_waits_for_a_free_slot_then_answers_503(api, world, settings):
+    from reports import photos
+
+    settings.PHOTO_DECODE_CONCURRENCY = 1
+    settings.PHOTO_DECODE_WAIT_SECONDS = 1
+    photos._decode_slots.cache_clear()
+    slots = photos._decode_slots()
+    slots.acquire()  # another request is decoding
+    try:
+        busy = create_with_photos(api, upload("a.jpg", image_bytes("JPEG")))
+    finally:
+        slots.release()
+        photos._decode_slots.cache_clear()
+    assert busy.status_code == 503 and int(busy["Retry-After"]) > 0
+    assert Report.objects.count() == 0
+    assert create_with_photos(api, upload("a.jpg", image_bytes("JPEG"))).status_code == 201
