@@ -422,6 +422,7 @@ class LiveClient:
                 {"bbox": ",".join(map(str, BBOX)), "updated_after": stamp, "limit": 1000})
         else:
             path = "/staff/changes?" + urllib.parse.urlencode({"updated_after": stamp})
+        started = 0.0
         while not self.stop.is_set() and path:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.installation.port,
@@ -445,8 +446,10 @@ class LiveClient:
                     if nxt else ""
             else:
                 ids = [r["id"] for r in data["reports"]]
-                self.watermark = max(self.watermark, _epoch(data["now"]))
-                path = ""
+                started = started or _epoch(data["now"])
+                path = data.get("next") or ""
+                if not path:
+                    self.watermark = max(self.watermark, started)
             self.seen.update(ids)
             self.caught_up += len(ids)
 

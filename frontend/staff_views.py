@@ -18,7 +18,7 @@ from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,6 +33,7 @@ from reports.models import Priority
 from reports.selectors import staff_department_ids
 
 PAGE_SIZE = 50
+CHANGES_PAGE = 500
 
 
 def staff_required(view):
@@ -85,16 +86,28 @@ def queue(request):
 @staff_required
 def queue_changes(request):
     """JSON: the reports in the user's scope changed after `updated_after`, for a queue that
-    reconnects after live events may have been lost (docs/live.md)."""
+    reconnects after live events may have been lost (docs/live.md), CHANGES_PAGE at a time
+    with a `next` link; "new" marks reports filed after `new_after` (the first page's
+    `updated_after`)."""
     since = parse_datetime(request.GET.get("updated_after", "") or "")
-    if since is None or since.tzinfo is None:
+    new_after = parse_datetime(request.GET.get("new_after", "") or "") or since
+    after_id = request.GET.get("after_id", "")
+    if since is None or since.tzinfo is None or new_after.tzinfo is None or (
+            after_id and not after_id.isdigit()):
         return JsonResponse({"message": "Give updated_after as an ISO 8601 time with an "
                                         "offset.", "errors": {"updated_after": ["Required."]}},
                             status=400)
     now = timezone.now()
-    changes = staff.staff_changes_since(request.user, since)
-    return JsonResponse({"now": now.isoformat(), "reports": [
-        {"id": c["id"], "version": c["version"], "new": c["created_at"] > since}
+    changes = staff.staff_changes_since(request.user, since,
+                                        int(after_id) if after_id else None, CHANGES_PAGE)
+    next_url = None
+    if len(changes) == CHANGES_PAGE:
+        last = changes[-1]
+        next_url = "/staff/changes?" + urlencode({
+            "updated_after": last["updated_at"].isoformat(), "after_id": last["id"],
+            "new_after": new_after.isoformat()})
+    return JsonResponse({"now": now.isoformat(), "next": next_url, "reports": [
+        {"id": c["id"], "version": c["version"], "new": c["created_at"] > new_after}
         for c in changes]})
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -127,10 +128,25 @@ def _sends(events: ReportEvents, report_id: int, previous_department_id: int | N
     return sends
 
 
+# A send that fails is tried again after these pauses: right after Redis comes back, the
+# first use of a connection opened before the restart fails, and without a second try that
+# event was lost while every hub had already told its sockets they were up to date
+# (benchmarks/faults.py, redis-stop). Longer outages are the hubs' to notice (resync).
+SEND_RETRY_PAUSES = (0.05, 0.5)
+
+
 def _send(sends: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(_send_all)(layer, sends)
+    if layer is None:
+        return
+    for pause in (*SEND_RETRY_PAUSES, None):
+        try:
+            async_to_sync(_send_all)(layer, sends)
+            return
+        except Exception:
+            if pause is None:
+                raise  # on_commit(robust=True) logs it
+            time.sleep(pause)
 
 
 async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:

@@ -93,11 +93,16 @@ def staff_queue(user, filters: QueueFilters) -> QuerySet[Report]:
     return qs.order_by(*SORTS.get(filters.sort, SORTS["newest"]))
 
 
-def staff_changes_since(user, since: dt.datetime, limit: int = 500) -> list[dict]:
-    """Reports in the user's scope changed after `since` (oldest change first): what a
-    dashboard that may have missed live events fetches to catch up."""
-    return list(staff_reports(user).filter(updated_at__gt=since).order_by("updated_at", "id")
-                .values("id", "version", "created_at")[:limit])
+def staff_changes_since(user, since: dt.datetime, after_id: int | None = None,
+                        limit: int = 500) -> list[dict]:
+    """Reports in the user's scope changed after (`since`, `after_id`), oldest change first,
+    at most `limit`: what a dashboard that may have missed live events fetches to catch up,
+    page by page (the last row's updated_at and id continue it)."""
+    after = Q(updated_at__gt=since)
+    if after_id is not None:
+        after |= Q(updated_at=since, id__gt=after_id)
+    return list(staff_reports(user).filter(after).order_by("updated_at", "id")
+                .values("id", "version", "created_at", "updated_at")[:limit])
 
 
 def overdue_q(now: dt.datetime | None = None) -> Q:

@@ -285,3 +285,26 @@ def test_bulk_actions_never_redirect_off_the_site(client, world, target):
         "action": "status", "status": "in_progress", "reports": str(report.pk),
         "next": "/staff/?sort=oldest"})
     assert local["Location"] == "/staff/?sort=oldest"
+
+
+def test_changes_since_lists_the_users_reports_page_by_page(client, world, monkeypatch):
+    """What a queue fetches after live events may have been lost (docs/live.md)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from frontend import staff_views
+
+    monkeypatch.setattr(staff_views, "CHANGES_PAGE", 2)
+    before = (timezone.now() - dt.timedelta(seconds=1)).isoformat()
+    ours = [file_report(description=f"Nr. {i}") for i in range(5)]
+    theirs = file_report(category="playground", description="Natur")  # another department
+    login(client, world["caseworker"])
+    url, seen, pages = f"/staff/changes?updated_after={before.replace('+', '%2B')}", [], 0
+    while url:
+        data = client.get(url).json()
+        seen += [(r["id"], r["new"]) for r in data["reports"]]
+        url, pages = data["next"], pages + 1
+    assert seen == [(r.pk, True) for r in ours] and pages == 3
+    assert theirs.pk not in {i for i, _ in seen}
+    assert client.get("/staff/changes?updated_after=yesterday").status_code == 400

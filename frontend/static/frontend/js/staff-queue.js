@@ -71,15 +71,22 @@ let catchingUp = null;
 async function catchUp() {
   if (catchingUp) return catchingUp;
   catchingUp = (async () => {
-    const query = new URLSearchParams({ updated_after: lastSync });
-    const response = await fetch(`/staff/changes?${query}`, { headers: { Accept: 'application/json' } });
-    if (!response.ok) return;
-    const data = await response.json();
-    for (const report of data.reports) await refreshRow(report.id, report.new);
-    lastSync = data.now;
-    if (data.reports.length) {
+    let url = `/staff/changes?${new URLSearchParams({ updated_after: lastSync })}`;
+    let startedAt = null;
+    let count = 0;
+    while (url) {  // page by page: a long outage can leave thousands to catch up on
+      const response = await fetch(url, { headers: { Accept: 'application/json' } });
+      if (!response.ok) return;
+      const data = await response.json();
+      startedAt = startedAt || data.now;
+      for (const report of data.reports) await refreshRow(report.id, report.new);
+      count += data.reports.length;
+      url = data.next;
+    }
+    lastSync = startedAt;
+    if (count) {
       liveStatus.textContent = interpolate(gettext('%(count)s reports brought up to date'),
-        { count: data.reports.length }, true);
+        { count }, true);
     }
   })().finally(() => { catchingUp = null; });
   return catchingUp;
