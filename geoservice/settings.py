@@ -219,6 +219,9 @@ if REDIS_URL:
 # at 12); a viewport needing more than LIVE_MAX_TILES tiles joins municipality groups.
 LIVE_TILE_ZOOM = env_int("LIVE_TILE_ZOOM", 12)
 LIVE_MAX_TILES = env_int("LIVE_MAX_TILES", 64)
+# Staff sockets check their login and roles again this often (and at once on logout or a
+# role change made in the admin).
+STAFF_SOCKET_RECHECK_SECONDS = env_int("STAFF_SOCKET_RECHECK_SECONDS", 60)
 
 # Vector tiles of reports: counted clusters at and below this zoom, single reports above;
 # how long browsers and proxies may reuse a tile without asking (0: always ask, and get a

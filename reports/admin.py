@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.gis import admin
 
 from geoservice.errors import ApplicationError
-from reports import services
+from reports import events, services
 from reports.admin_scope import RoleScopedAdmin
 from reports.api_keys import api_key_issue, api_key_revoke
 from reports.models import (
@@ -182,9 +182,28 @@ class ReportAdmin(RoleScopedAdmin, admin.GISModelAdmin):
 
 @admin.register(StaffMembership)
 class StaffMembershipAdmin(RoleScopedAdmin, admin.ModelAdmin):
+    """Roles. A change reaches the user's open staff sockets at once (they follow the new
+    departments, or close)."""
+
     list_display = ["user", "role", "municipality", "department"]
     list_filter = ["role", "municipality"]
     raw_id_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        events.staff_access_changed(obj.user_id)
+        if change and "user" in form.changed_data and form.initial.get("user"):
+            events.staff_access_changed(form.initial["user"])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        events.staff_access_changed(obj.user_id)
+
+    def delete_queryset(self, request, queryset):
+        users = set(queryset.values_list("user_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for user_id in users:
+            events.staff_access_changed(user_id)
 
 
 @admin.register(Webhook)

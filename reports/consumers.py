@@ -3,12 +3,15 @@ messages into frames. They read (through selectors) but never write. See docs/li
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from reports import events, selectors
 from reports.lifecycle import Status
@@ -16,6 +19,11 @@ from reports.live_hub import LiveHub
 
 MAX_FRAME_BYTES = 4096
 RESYNC = "resync"
+# Frames a client may send: a burst of FRAME_BURST, then FRAME_RATE per second (a map that
+# pans sends a subscribe per move; a flood of them would make the server look up groups
+# for every one). Frames over the limit are dropped with one error frame a second.
+FRAME_BURST = 20
+FRAME_RATE = 5.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -31,7 +39,26 @@ class _JsonConsumer(AsyncJsonWebsocketConsumer):
     # them none): their process's hub receives group messages once and hands them over.
     channel_layer_alias = "sockets-use-the-live-hub"
 
+    _tokens: float = FRAME_BURST
+    _refilled: float = 0.0
+    _warned: float = 0.0
+
+    def _allow_frame(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(FRAME_BURST, self._tokens + (now - (self._refilled or now))
+                           * FRAME_RATE)
+        self._refilled = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if not self._allow_frame():
+            if time.monotonic() - self._warned >= 1:
+                self._warned = time.monotonic()
+                await self.send_error(f"Too many frames: at most {FRAME_RATE:g} a second.")
+            return
         if text_data is None:
             return await self.send_error("Send JSON text frames, not binary.")
         if len(text_data.encode()) > MAX_FRAME_BYTES:
@@ -168,10 +195,17 @@ class ReportConsumer(_JsonConsumer):
 
 
 class StaffConsumer(_JsonConsumer):
-    """/ws/staff/: session-authenticated; the queues of the departments the user may see."""
+    """/ws/staff/: session-authenticated; the queues of the departments the user may see.
+
+    The login and the roles are checked again every STAFF_SOCKET_RECHECK_SECONDS, and at
+    once when the user logs out or their roles change (events.staff_access_changed): a
+    logged-out session's socket is closed (4401), one whose user lost every department too
+    (4403), and one whose departments changed follows the new ones."""
 
     async def connect(self):
         self.groups_joined = set()
+        self.departments: list[int] = []
+        self.recheck: asyncio.Task | None = None
         user = self.scope.get("user")
         await self.accept()
         if user is None or not user.is_authenticated:
@@ -181,5 +215,55 @@ class StaffConsumer(_JsonConsumer):
         if not departments:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.join({events.department_group(d) for d in departments})
+        await self._follow(departments)
+        self.recheck = asyncio.ensure_future(self._recheck_now_and_then())
         await self.send_json({"type": "subscribed", "departments": departments})
+
+    async def _follow(self, departments: list[int]) -> None:
+        self.departments = departments
+        await self.join({events.department_group(d) for d in departments}
+                        | {events.user_group(self.scope["user"].pk)})
+
+    async def _recheck_now_and_then(self) -> None:
+        while True:
+            await asyncio.sleep(settings.STAFF_SOCKET_RECHECK_SECONDS)
+            await self.check_access()
+
+    async def check_access(self) -> None:
+        departments = await database_sync_to_async(_still_allowed)(self.scope)
+        if departments is None:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+        elif not departments:
+            await self.close(code=CLOSE_FORBIDDEN)
+        elif departments != self.departments:
+            await self._follow(departments)
+            await self.send_json({"type": "subscribed", "departments": departments})
+
+    async def deliver(self, event: dict, text: str) -> None:
+        if event.get("type") == events.ACCESS_CHANGED:
+            await self.check_access()
+        else:
+            await self.send(text_data=text)
+
+    async def disconnect(self, code):
+        if getattr(self, "recheck", None) is not None:
+            self.recheck.cancel()
+        await super().disconnect(code)
+
+
+def _still_allowed(scope) -> list[int] | None:
+    """The user's departments if the socket's session still logs them in (not logged out,
+    not expired, password unchanged, user active); None otherwise."""
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.utils.crypto import constant_time_compare
+
+    session = scope.get("session")
+    user = scope.get("user")
+    if session is None or user is None or not session.session_key:
+        return None
+    data = session.__class__(session_key=session.session_key).load()
+    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    if fresh is None or data.get(SESSION_KEY) != str(user.pk) or not constant_time_compare(
+            data.get(HASH_SESSION_KEY, ""), fresh.get_session_auth_hash()):
+        return None
+    return selectors.staff_department_ids(fresh)

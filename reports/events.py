@@ -13,6 +13,7 @@ Groups:
   map.municipality.{code}  public map sockets whose viewport is too large for tiles
   report.{id}              citizens following one report
   staff.department.{id}    staff sockets of that department
+  staff.user.{id}          that user's staff sockets (their login or roles changed)
 """
 
 from __future__ import annotations
@@ -56,6 +57,22 @@ def report_group(report_id: int) -> str:
 
 def department_group(department_id: int) -> str:
     return f"staff.department.{department_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"staff.user.{user_id}"
+
+
+# Sent to a staff user's own group: their sockets check their session and scope again at
+# once (logged out: closed; roles changed: other departments).
+ACCESS_CHANGED = "staff.access_changed"
+
+
+def staff_access_changed(user_id: int) -> None:
+    """Tell a user's open staff sockets, after the current transaction commits, that their
+    login or roles changed."""
+    transaction.on_commit(partial(_send, [(user_group(user_id), {"type": ACCESS_CHANGED})]),
+                          robust=True)
 
 
 def viewport_groups(bbox: tuple[float, float, float, float]) -> tuple[str, list[str]]:

@@ -325,3 +325,73 @@ def test_municipality_admin_sees_every_department_of_the_municipality(world):
     ids = staff_department_ids(user)
     assert world["roads"].pk in ids and world["cph"].pk not in ids
     assert world["ballerup"].default_department_id in ids
+
+
+# --- findings of the security review (each failed on db7da57) ------------------------------
+
+def _caseworker(world, username="vej"):
+    user = get_user_model().objects.create_user(username, password="x")
+    membership = StaffMembership.objects.create(
+        user=user, municipality=world["ballerup"], department=world["roads"],
+        role="caseworker")
+    return user, membership
+
+
+def test_a_staff_socket_is_closed_when_its_user_logs_out(world, client):
+    user, _ = _caseworker(world)
+    headers = _session_headers(client, user)
+
+    async def scenario():
+        staff = await connect("/ws/staff/", headers=headers)
+        assert (await staff.receive_json_from())["type"] == "subscribed"
+        await committed(client.post, "/staff/logout/")
+        assert await staff.receive_output(timeout=5) == {"type": "websocket.close",
+                                                         "code": 4401}
+
+    async_to_sync(scenario)()
+
+
+def test_a_staff_socket_follows_role_changes_and_closes_when_none_are_left(world, client,
+                                                                       settings):
+    from reports.consumers import StaffConsumer
+
+    user, membership = _caseworker(world)
+    headers = _session_headers(client, user)
+    nature = DepartmentFactory(municipality=world["ballerup"], name="Natur")
+
+    async def scenario():
+        staff = await connect("/ws/staff/", headers=headers)
+        assert (await staff.receive_json_from())["departments"] == [world["roads"].pk]
+
+        def move():
+            StaffMembership.objects.filter(pk=membership.pk).update(department=nature)
+            events.staff_access_changed(user.pk)  # what the admin does on save
+
+        await committed(move)
+        assert (await staff.receive_json_from(timeout=5))["departments"] == [nature.pk]
+        await committed(file_report, lon_lat=MAALOEV)  # a roads report: no longer theirs
+        assert await staff.receive_nothing(timeout=0.3)
+        await committed(lambda: (StaffMembership.objects.filter(pk=membership.pk).delete(),
+                                 events.staff_access_changed(user.pk)))
+        assert await staff.receive_output(timeout=5) == {"type": "websocket.close",
+                                                         "code": 4403}
+
+    assert StaffConsumer  # the recheck runs in the consumer itself
+    async_to_sync(scenario)()
+
+
+def test_a_flood_of_frames_is_dropped_with_an_error_and_the_socket_stays_usable(world):
+    async def scenario():
+        socket = await connect("/ws/map/")
+        for _ in range(60):
+            await socket.send_json_to({"type": "ping"})
+        answers = []
+        while not await socket.receive_nothing(timeout=0.3):
+            answers.append(await socket.receive_json_from())
+        pongs = [a for a in answers if a["type"] == "pong"]
+        errors = [a for a in answers if a["type"] == "error"]
+        assert 20 <= len(pongs) < 30 and len(errors) == 1
+        assert "Too many frames" in errors[0]["message"]
+        await socket.disconnect()
+
+    async_to_sync(scenario)()
