@@ -299,7 +299,15 @@ else:
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8)
 NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 30)
 NOTIFY_MAX_BACKOFF_SECONDS = env_int("NOTIFY_MAX_BACKOFF_SECONDS", 3600)
+# The whole webhook call (connect, send, answer) must be done in this many seconds.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Webhooks to loopback, private or link-local addresses are refused unless this is on (a
+# receiver on the same host or network, as in the demo).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+# Destinations (the SMTP server, each webhook) are delivered to side by side, this many at
+# once, with at most NOTIFY_PER_DESTINATION rows of one destination per batch.
+NOTIFY_CONCURRENCY = env_int("NOTIFY_CONCURRENCY", 4)
+NOTIFY_PER_DESTINATION = env_int("NOTIFY_PER_DESTINATION", 10)
 # A lease covers one delivery: it is renewed just before each (reports.notify_worker).
 NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 60)
 # The worker touches this file on every turn of its loop (a container health check reads it).

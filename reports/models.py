@@ -491,7 +491,17 @@ class Webhook(models.Model):
         return self.url
 
     def clean(self) -> None:
+        """The department is the municipality's, and the URL no private or local target
+        (unless the operator allows those; reports.outbound checks again at every call)."""
+        from reports import outbound
+
         _same_municipality(self)
+        try:
+            outbound.check_target(self.url)
+        except outbound.OutboundRefused as exc:
+            raise ValidationError({"url": str(exc)}) from None
+        except outbound.OutboundFailed:
+            pass  # not resolvable now; its deliveries will say so in the delivery log
 
 
 class Notification(models.Model):

@@ -9,6 +9,11 @@ is therefore sent again (at least once, never lost): every attempt of a row carr
 row's `delivery_id` (X-OS2geo-Delivery on webhooks, the Message-ID of mails), so the
 receiver recognises the replay.
 
+Destinations do not wait for each other: a batch takes at most NOTIFY_PER_DESTINATION rows
+per destination (the SMTP server, each webhook), and each destination's rows are delivered
+in a thread of their own (NOTIFY_CONCURRENCY at once), so that a webhook that hangs until
+its deadline delays its own deliveries, not every municipality's mail.
+
 `serve` is the worker's loop: it outlives its dependencies. While the database is down it
 waits and retries with backoff, saying once what it waits for; SMTP and HTTP failures are
 failed attempts of single rows (retried later), never a reason to stop. SIGTERM (handled by
@@ -23,18 +28,18 @@ import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db import InterfaceError, OperationalError, connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from reports import outbound
 from reports.models import Notification
 from reports.notify import (
     DELIVERY_HEADER,
@@ -52,19 +57,51 @@ WORKER_ID = uuid.uuid4().hex
 
 
 class DeliveryFailed(Exception):
-    def __init__(self, message: str, response_code: int | None = None):
+    def __init__(self, message: str, response_code: int | None = None, *,
+                 permanent: bool = False):
         super().__init__(message)
         self.response_code = response_code
+        self.permanent = permanent
+
+
+def _due(now) -> Q:
+    return (Q(state=State.PENDING, next_attempt_at__lte=now)
+            | Q(state=State.SENDING, lease_until__lt=now))
+
+
+# The oldest due rows of each destination (the SMTP server, each webhook). Raw SQL: the
+# ORM's window expressions cannot be filtered on in the same query; the locking happens in
+# the ORM query after it (FOR UPDATE does not combine with window functions).
+_FAIR_CANDIDATES = """
+SELECT id FROM (
+  SELECT id, next_attempt_at, row_number() OVER (
+           PARTITION BY coalesce('webhook:' || webhook_id, channel)
+           ORDER BY next_attempt_at, id) AS place
+  FROM reports_notification
+  WHERE (state = 'pending' AND next_attempt_at <= %(now)s)
+     OR (state = 'sending' AND lease_until < %(now)s)
+) due WHERE place <= %(per_destination)s ORDER BY next_attempt_at, id LIMIT %(batch)s
+"""
+
+
+CANDIDATES_PER_ROW = 4
 
 
 def claim(batch: int = 20, worker: str = WORKER_ID) -> list[Notification]:
-    """Lease up to `batch` due notifications to `worker`."""
+    """Lease up to `batch` due notifications to `worker`, at most NOTIFY_PER_DESTINATION
+    of any one destination."""
     now = timezone.now()
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            # More candidates than the batch: rows another worker is claiming right now are
+            # skipped below, and the batch is filled from the rest.
+            cursor.execute(_FAIR_CANDIDATES, {
+                "now": now, "batch": batch * CANDIDATES_PER_ROW,
+                "per_destination": settings.NOTIFY_PER_DESTINATION})
+            candidates = [row[0] for row in cursor.fetchall()]
         rows = list(
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(Q(state=State.PENDING, next_attempt_at__lte=now)
-                    | Q(state=State.SENDING, lease_until__lt=now))
+            .filter(_due(now), pk__in=candidates)
             .order_by("next_attempt_at", "id")[:batch]
         )
         ids = [row.pk for row in rows]
@@ -108,19 +145,18 @@ def _send_email(row: Notification) -> int | None:
 def _send_webhook(row: Notification) -> int:
     body = json.dumps(row.payload, ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(row.recipient, data=body, method="POST", headers={
+    headers = {
         "Content-Type": "application/json", "User-Agent": "OS2geo-webhook/1",
         TIMESTAMP_HEADER: timestamp, EVENT_HEADER: row.event,
         DELIVERY_HEADER: str(row.delivery_id),
         SIGNATURE_HEADER: sign(row.webhook.secret if row.webhook else "", timestamp, body),
-    })
+    }
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as resp:
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        raise DeliveryFailed(f"HTTP {exc.code}", exc.code) from exc
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        raise DeliveryFailed(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}") from exc
+        return outbound.post(row.recipient, body, headers)
+    except outbound.OutboundRefused as exc:
+        raise DeliveryFailed(str(exc), permanent=True) from exc
+    except outbound.OutboundFailed as exc:
+        raise DeliveryFailed(str(exc), exc.status) from exc
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -137,7 +173,7 @@ def deliver(row: Notification, worker: str = WORKER_ID) -> bool | None:
         code = _send_email(row) if row.channel == Notification.Channel.EMAIL else \
             _send_webhook(row)
     except DeliveryFailed as exc:
-        dead = row.attempts >= settings.NOTIFY_MAX_ATTEMPTS
+        dead = exc.permanent or row.attempts >= settings.NOTIFY_MAX_ATTEMPTS
         Notification.objects.filter(pk=row.pk, claimed_by=worker).update(
             state=State.DEAD if dead else State.PENDING, lease_until=None, claimed_by="",
             last_error=str(exc)[:2000], last_response_code=exc.response_code,
@@ -150,12 +186,15 @@ def deliver(row: Notification, worker: str = WORKER_ID) -> bool | None:
     return True
 
 
-def run_once(batch: int = 20, *, stop: threading.Event | None = None,
-             worker: str = WORKER_ID) -> tuple[int, int]:
-    """Deliver what is due now; (delivered, failed). With `stop` set, the delivery in hand
-    finishes and the rest of the batch goes back to the queue."""
+def _destination(row: Notification) -> str:
+    return f"webhook:{row.webhook_id}" if row.webhook_id else row.channel
+
+
+def _deliver_in_order(rows: list[Notification], stop: threading.Event | None,
+                      worker: str) -> tuple[int, int]:
+    """One destination's rows, one after another (in a thread of its own)."""
     delivered = failed = 0
-    while not (stop and stop.is_set()) and (rows := claim(batch, worker)):
+    try:
         for index, row in enumerate(rows):
             if stop and stop.is_set():
                 release(rows[index:], worker)
@@ -165,6 +204,31 @@ def run_once(batch: int = 20, *, stop: threading.Event | None = None,
                 delivered += 1
             elif outcome is False:
                 failed += 1
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()  # this thread's connections go back to the pool
+    return delivered, failed
+
+
+def run_once(batch: int = 20, *, stop: threading.Event | None = None,
+             worker: str = WORKER_ID) -> tuple[int, int]:
+    """Deliver what is due now; (delivered, failed). With `stop` set, the deliveries in
+    hand finish and the rest of the batch goes back to the queue."""
+    delivered = failed = 0
+    while not (stop and stop.is_set()) and (rows := claim(batch, worker)):
+        by_destination: dict[str, list[Notification]] = {}
+        for row in rows:
+            by_destination.setdefault(_destination(row), []).append(row)
+        groups = list(by_destination.values())
+        # Side by side needs a connection per thread, which a caller's open transaction
+        # (a test's) would not let see its rows: then one after another.
+        if len(groups) == 1 or settings.NOTIFY_CONCURRENCY <= 1 or connection.in_atomic_block:
+            results = [_deliver_in_order(group, stop, worker) for group in groups]
+        else:
+            with ThreadPoolExecutor(max_workers=settings.NOTIFY_CONCURRENCY) as pool:
+                results = list(pool.map(lambda g: _deliver_in_order(g, stop, worker), groups))
+        delivered += sum(d for d, _ in results)
+        failed += sum(f for _, f in results)
     return delivered, failed
 
 

@@ -103,6 +103,13 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
+def local_webhook_receivers(settings):
+    """The tests' webhook receivers listen on loopback, which production refuses
+    (reports.outbound); the test of that refusal turns it back off."""
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Staff users are made in many tests; the real hasher takes about a second each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

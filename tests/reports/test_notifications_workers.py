@@ -83,3 +83,104 @@ def test_sigterm_finishes_the_delivery_in_hand_and_hands_the_rest_back(
     assert states.count("pending") == 3
     assert not hooks.filter(state="pending").exclude(claimed_by="").exists()
     assert set(hooks.filter(state="pending").values_list("attempts", flat=True)) == {0}
+
+
+# --- findings of the security review (each failed on db7da57) ------------------------------
+
+def _hook_world():
+    municipality = served_municipality()
+    CategoryFactory(municipality=municipality)
+    RoutingRuleFactory(municipality=municipality,
+                       department=DepartmentFactory(municipality=municipality,
+                                                    email="vej@example.dk"))
+    return municipality
+
+
+def test_webhooks_to_private_addresses_are_refused_unless_allowed(committed_reference_data,
+                                                                  settings):
+    from django.core.exceptions import ValidationError
+
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
+    municipality = _hook_world()
+    with webhook_receiver() as (url, received):
+        hook = Webhook(municipality=municipality, url=url, secret="k")
+        with pytest.raises(ValidationError, match="private or local"):
+            hook.full_clean()
+        hook.save()  # as if saved before the rule, or by hand
+        file_report()
+        run_once()
+    row = Notification.objects.get(channel="webhook")
+    assert received == [] and row.state == "dead" and "private or local" in row.last_error
+    for address in ("http://169.254.169.254/latest/meta-data/", "http://[::1]:8000/",
+                    "http://10.1.2.3/hook", "http://localhost/x"):
+        with pytest.raises(ValidationError):
+            Webhook(municipality=municipality, url=address, secret="k").full_clean()
+
+
+def test_webhook_redirects_are_not_followed(committed_reference_data):
+    municipality = _hook_world()
+    with webhook_receiver() as (elsewhere, followed), webhook_receiver([302] * 5) as (url, got):
+        Webhook.objects.create(municipality=municipality, url=url, secret="k")
+        file_report()
+        run_once()
+    row = Notification.objects.get(channel="webhook")
+    assert len(got) == 1 and followed == []
+    assert row.state == "pending" and "redirects are not followed" in row.last_error
+
+
+def test_a_trickling_webhook_is_cut_off_at_the_total_deadline(committed_reference_data,
+                                                             settings):
+    """db7da57's timeout applied per read: an endpoint sending a byte every few seconds
+    held the worker for as long as it liked."""
+    import socket as socket_module
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = 2
+    municipality = _hook_world()
+    server = socket_module.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def trickle():
+        connection_, _ = server.accept()
+        connection_.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+            if stop.wait(0.5):
+                break
+            try:
+                connection_.send(bytes([byte]))
+            except OSError:
+                break
+        connection_.close()
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    Webhook.objects.create(municipality=municipality,
+                           url=f"http://127.0.0.1:{server.getsockname()[1]}/", secret="k")
+    file_report()
+    try:
+        run_once()
+    finally:
+        stop.set()
+        server.close()
+    row = Notification.objects.get(channel="webhook")
+    assert row.state == "pending" and "within 2 s" in row.last_error
+
+
+def test_a_hanging_webhook_does_not_hold_up_the_mail(committed_reference_data, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 6
+    municipality = _hook_world()
+    with webhook_receiver([("hang", 4)] * 20) as (url, received):
+        Webhook.objects.create(municipality=municipality, url=url, secret="k")
+        for i in range(3):
+            file_report(description=f"Nr. {i}")
+        worker = threading.Thread(target=lambda: (run_once(worker="fair"), connection.close()))
+        worker.start()
+        deadline = time.monotonic() + 3.5
+        mails = Notification.objects.filter(channel="email")
+        while time.monotonic() < deadline and mails.exclude(state="sent").exists():
+            time.sleep(0.1)
+        # Every mail went out while the first webhook call still hung.
+        assert not mails.exclude(state="sent").exists()
+        assert len(received) <= 1
+        worker.join(120)
