@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+from django.utils.csp import CSP
 
 from geoservice.lib.env import database_from_url, env_bool, env_int, env_list, env_str
 
@@ -14,7 +16,14 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"
+    # Development: the key script/server and script/test made for this checkout, or a random
+    # one for this process. Never a key written in the code, which everyone would know.
+    _key_file = BASE_DIR / "var" / "secret-key"
+    SECRET_KEY = (_key_file.read_text().strip() if _key_file.exists()
+                  else get_random_secret_key())
+# Old keys that still verify signatures (sessions, mail links) while a new SECRET_KEY is
+# rolled out: the previous key goes here, comma-separated, and is dropped later.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 # Proxies in front of the service (addresses or networks): the client address is then read
@@ -58,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "geoservice.urls"
@@ -128,6 +138,40 @@ STATICFILES_DIRS = [
 # The map's base layer: "osm" (OpenStreetMap's raster tiles, with attribution), "none" (no
 # base layer: boundaries and reports only), or the URL of a MapLibre style JSON.
 BASEMAP_STYLE = env_str("BASEMAP_STYLE", "osm")
+
+
+def _basemap_origins(setting: str) -> list[str]:
+    from urllib.parse import urlsplit
+
+    if setting == "osm":
+        return ["https://tile.openstreetmap.org"]
+    if setting.startswith(("http://", "https://")):
+        parts = urlsplit(setting)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    return []
+
+
+# Content-Security-Policy on every response (Django's own middleware), in development too,
+# so that the browser tests run under it. Scripts come only from our own static files
+# (templates pass data as JSON, never inline script); MapLibre draws in workers it starts
+# from blob: URLs and fetches the base layer's tiles itself (connect-src); style attributes
+# are allowed, MapLibre and the dashboard's bars set them. The base layer's origins come
+# from BASEMAP_STYLE; CSP_EXTRA_ORIGINS adds more (the tile hosts a style URL names).
+_MAP_ORIGINS = [*_basemap_origins(BASEMAP_STYLE), *env_list("CSP_EXTRA_ORIGINS", [])]
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:", *_MAP_ORIGINS],
+    "connect-src": [CSP.SELF, *_MAP_ORIGINS],
+    "worker-src": [CSP.SELF, "blob:"],
+    "child-src": [CSP.SELF, "blob:"],
+    "font-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 # Where the map opens: lon, lat, zoom (Ballerup by default, the demo's first municipality).
 MAP_START = env_str("MAP_START", "12.3633,55.7300,12")
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
@@ -186,10 +230,25 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# Set when the service is reached over HTTPS only (behind a TLS-terminating proxy).
-if env_bool("SECURE_COOKIES", False):
+# HTTPS=1 when the service is reached over HTTPS only (in production, usually behind a
+# TLS-terminating proxy listed in TRUSTED_PROXIES): secure cookies, HTTP redirected to HTTPS
+# (the health check excepted, for load balancers that probe over HTTP), and HSTS.
+# `manage.py check --deploy` is clean with HTTPS=1, DEBUG=0, a real SECRET_KEY and
+# ALLOWED_HOSTS (tests/test_deployment.py). SECURE_COOKIES=1 is the older name.
+HTTPS = env_bool("HTTPS", env_bool("SECURE_COOKIES", False))
+if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/?$"]
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
 
 # Serve /static/ from the ASGI process itself (fine for one municipality's traffic; put a
 # web server or CDN in front for more).
@@ -316,3 +375,9 @@ WORKER_HEARTBEAT_FILE = env_str("WORKER_HEARTBEAT_FILE")
 SUBSCRIPTION_CONFIRM_HOURS = env_int("SUBSCRIPTION_CONFIRM_HOURS", 72)
 # Unconfirmed web reports (where a municipality asks for confirmation) expire after this.
 REPORT_CONFIRM_HOURS = env_int("REPORT_CONFIRM_HOURS", 48)
+
+# The demo's accounts' password and its webhook's secret (reports_load_demo): script/server
+# makes both once per installation (var/demo-password, var/demo-webhook-secret); unset, the
+# demo loader makes random ones and prints the password.
+DEMO_PASSWORD = env_str("DEMO_PASSWORD")
+DEMO_WEBHOOK_SECRET = env_str("DEMO_WEBHOOK_SECRET")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from reports.models import (
 
 DATA = Path(settings.BASE_DIR) / "data"
 DEMO_WEBHOOK_URL = "http://127.0.0.1:8099/webhook"
-DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
+
 KLE_FILE = DATA / "kle" / "KLE-Emneplan_Version2-0_2015-08-01.xml.gz"
 MUNICIPALITIES_FILE = DATA / "boundaries" / "dagi-2014" / "kommuner.geojson.gz"
 BALLERUP_DISTRICTS_FILE = DATA / "boundaries" / "ballerup" / "postnumre.geojson"
@@ -280,12 +281,20 @@ def _file_reports(municipality: Municipality, points: list[tuple[Point, str]],
     return len(filed)
 
 
+def demo_password() -> str:
+    """The demo accounts' password: DEMO_PASSWORD (script/server makes one per installation
+    and keeps it in var/demo-password), else a new random one, printed when the demo loads.
+    Never a password written in the code, which every installation would share."""
+    return settings.DEMO_PASSWORD or secrets.token_urlsafe(12)
+
+
 def _demo_users(municipalities: dict[str, Municipality]) -> list[str]:
     User = get_user_model()
     made = []
+    password = demo_password()
     if not User.objects.filter(username="admin").exists():
-        User.objects.create_superuser("admin", "admin@example.dk", "os2geo-demo")
-        made.append("admin / os2geo-demo (superuser)")
+        User.objects.create_superuser("admin", "admin@example.dk", password)
+        made.append(f"admin / {password} (superuser)")
     ballerup = municipalities["0151"]
     staff = [("ballerup.vej", "Vej og Park", StaffMembership.Role.CASEWORKER),
              ("ballerup.vej2", "Vej og Park", StaffMembership.Role.CASEWORKER),
@@ -294,9 +303,9 @@ def _demo_users(municipalities: dict[str, Municipality]) -> list[str]:
     for username, department, role in staff:
         user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True})
         if created:
-            user.set_password("os2geo-demo")
+            user.set_password(password)
             user.save()
-            made.append(f"{username} / os2geo-demo ({role}, {department})")
+            made.append(f"{username} / {password} ({role}, {department})")
         StaffMembership.objects.get_or_create(
             user=user, municipality=ballerup,
             department=Department.objects.get(municipality=ballerup, name=department),
@@ -336,7 +345,7 @@ def load_demo(*, seed: int = 2026, reports_per_municipality: int = 150, log=prin
         # A back-office system for Ballerup: script/server runs a receiver for it.
         Webhook.objects.get_or_create(
             municipality=municipalities["0151"], url=DEMO_WEBHOOK_URL,
-            defaults={"secret": DEMO_WEBHOOK_SECRET,
+            defaults={"secret": settings.DEMO_WEBHOOK_SECRET or secrets.token_urlsafe(24),
                       "event_types": ["report.created", "report.updated"]})
         # The sample reports are history: nobody is to be mailed about them now.
         Notification.objects.filter(report__source=Report.Source.DEMO).delete()

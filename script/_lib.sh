@@ -196,11 +196,30 @@ ensure_database() {
   fi
 }
 
+# Secrets of this installation, made once and kept in var/ (readable by its owner only):
+# the development SECRET_KEY, the demo accounts' password and the demo webhook's secret.
+# Never values written in the code, which every installation would share.
+secret_file() {
+  local file="$VAR/$1"
+  if [ ! -s "$file" ]; then
+    (umask 077; "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32 if __import__("sys").argv[1] != "demo-password" else 12))' "$1" > "$file")
+  fi
+  cat "$file"
+}
+
+ensure_secrets() {
+  mkdir -p "$VAR"
+  export SECRET_KEY="${SECRET_KEY:-$(secret_file secret-key)}"
+  export DEMO_PASSWORD="${DEMO_PASSWORD:-$(secret_file demo-password)}"
+  export DEMO_WEBHOOK_SECRET="${DEMO_WEBHOOK_SECRET:-$(secret_file demo-webhook-secret)}"
+}
+
 setup_all() {
   ensure_system_packages
   ensure_venv
   ensure_node_modules
   ensure_database
+  ensure_secrets
   export DEBUG="${DEBUG:-1}"
   say "Compiling translations"
   "$VENV/bin/python" manage.py compilemessages --ignore=.venv --ignore=var --ignore=node_modules -v 0

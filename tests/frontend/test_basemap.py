@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.frontend.conftest import (
+    DEMO_PASSWORD,
     screenshot,
     wait_for_own_layers,
     wait_for_rendered_report,
@@ -214,7 +215,7 @@ def test_the_staff_queue_map_draws_its_reports_while_basemap_tiles_hang(browser,
     page.route(OSM_TILES, lambda route: pending.append(route))
     page.goto(live_site["url"] + "/staff/login/")
     page.fill("#id_username", "ballerup.vej")
-    page.fill("#id_password", "os2geo-demo")
+    page.fill("#id_password", DEMO_PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(live_site["url"] + "/staff/")
     page.wait_for_function("() => window.os2geoMap && window.os2geoMap.getLayer('queue') && "

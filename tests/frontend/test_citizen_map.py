@@ -277,3 +277,11 @@ def test_photo_is_resized_in_the_browser(phone, live_site, tmp_path):
         return [bitmap.width, bitmap.height, out.type];
     }""")
     assert size == [1600, 1200, "image/jpeg"]
+
+
+def test_the_api_docs_page_renders_offline_under_the_content_security_policy(phone,
+                                                                           live_site):
+    phone.goto(live_site["url"] + "/api/v1/docs/")
+    phone.locator(".swagger-ui .opblock").first.wait_for(timeout=15_000)
+    assert "/api/v1/reports/" in phone.inner_text(".swagger-ui")
+    assert phone.errors == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.frontend.conftest import axe_violations, screenshot
+from tests.frontend.conftest import DEMO_PASSWORD, axe_violations, screenshot
 from tests.servers import run_python
 
 pytestmark = pytest.mark.browser
@@ -33,7 +33,7 @@ def staff_page(browser, site, username):
     page.goto(site["url"] + "/staff/")
     assert "/staff/login/" in page.url
     page.fill("#id_username", username)
-    page.fill("#id_password", "os2geo-demo")
+    page.fill("#id_password", DEMO_PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(site["url"] + "/staff/")
     page.wait_for_function("() => document.body.dataset.live === 'open'")

@@ -38,3 +38,20 @@ def test_demo_loads_real_setup_and_reports_in_every_status_once():
     call_command("reports_load_demo", stdout=out)
     assert "already loaded" in out.getvalue()
     assert Report.objects.count() == 120
+
+
+def test_demo_passwords_are_made_per_installation_never_a_fixed_one(settings):
+    """db7da57 gave every installation the same demo password, written in the code."""
+    from django.contrib.auth import authenticate
+
+    from reports.models import Webhook
+
+    settings.DEMO_PASSWORD = ""
+    out = io.StringIO()
+    call_command("reports_load_demo", "--reports", "5", stdout=out)
+    password = out.getvalue().split("Demo account admin / ")[1].split(" ")[0]
+    assert len(password) >= 12
+    assert authenticate(username="admin", password=password) is not None
+    assert authenticate(username="ballerup.vej", password=password) is not None
+    assert authenticate(username="admin", password="os2geo-demo") is None
+    assert Webhook.objects.get().secret not in ("", "demo-webhook-secret")
