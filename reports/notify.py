@@ -7,6 +7,7 @@ at enqueue time: the mail says what was true when the change happened.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -146,8 +147,23 @@ def enqueue_report_updated(report: Report, *, public_text: str, status_changed: 
     Notification.objects.bulk_create(rows)
 
 
+# Confirmation mails (follow, alert) that one address gets in an hour at most: anyone can
+# ask OS2geo to mail an address, and must not be able to flood someone's inbox with it.
+CONFIRMATIONS_PER_ADDRESS_PER_HOUR = 3
+
+
+def _confirmations_allowed(recipient: str) -> bool:
+    since = timezone.now() - dt.timedelta(hours=1)
+    return Notification.objects.filter(
+        recipient=recipient, event__in=("follower.confirm", "alert.confirm"),
+        created_at__gte=since).count() < CONFIRMATIONS_PER_ADDRESS_PER_HOUR
+
+
 def _confirmation(event: str, template: str, recipient: str, subject: str, language: str,
-                  report: Report | None = None, **context) -> Notification:
+                  report: Report | None = None, **context) -> Notification | None:
+    if event in ("follower.confirm", "alert.confirm") and not _confirmations_allowed(
+            recipient):
+        return None  # the caller's answer is the same: nothing tells who asked too often
     text, html = _render(template, {"report": report, **context}, language)
     return Notification.objects.create(
         channel=Notification.Channel.EMAIL, event=event, report=report, recipient=recipient,

@@ -322,3 +322,16 @@ def test_mails_come_in_the_reporters_language(world, client, language, thanks, s
     assert f": {status}" in update.body
     department = next(m for m in mail.outbox if m.to == ["vej@ballerup.example.dk"])
     assert department.subject.startswith("Ny henvendelse")  # the municipality's language
+
+
+def test_nobody_can_flood_an_inbox_with_confirmation_mails(world, client):
+    """Following and alerts mail any address typed in: at most a few confirmations an hour
+    reach one address, and the answer does not tell the caller so."""
+    from reports.models import Notification
+
+    reports = [file_report(description=f"Nr. {i}") for i in range(6)]
+    answers = [client.post(f"/api/v1/reports/{r.pk}/follow/", {"email": "offer@example.dk"},
+                           content_type="application/json").status_code for r in reports]
+    assert answers == [202] * 6
+    assert Notification.objects.filter(recipient="offer@example.dk",
+                                       event="follower.confirm").count() == 3
