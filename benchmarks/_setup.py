@@ -165,6 +165,8 @@ _GENERATED = {
     "created_at": "now() - random() * interval '365 days'",
     "updated_at": "now()",
     "expected_at": "now() + interval '5 days'",
+    "confirmed_at": "now() - interval '400 days'",  # public: confirmed and not hidden
+    "announced_at": "now() - interval '400 days'",
 }
 
 
@@ -175,8 +177,8 @@ def seed_sql() -> tuple[str, dict]:
 
     columns, values, params = [], [], {}
     for field in Report._meta.concrete_fields:
-        if field.primary_key:
-            continue
+        if field.primary_key or getattr(field, "generated", False):
+            continue  # the id and columns PostgreSQL computes itself (Report.public)
         column = field.column
         columns.append(column)
         if column in _GENERATED:

@@ -152,6 +152,9 @@ def run(args, url: str) -> None:
                 result = client.get(path)
                 proc_t.append(time.perf_counter() - start)
                 counts.append(result.content.count(b'"Feature"'))
+            if not any(counts):  # a benchmark of empty answers measures nothing
+                sys.exit(f"no features in any of the {len(boxes)} bboxes: are the seeded "
+                         "reports public?")
             f, h, p = (statistics.median(t) * 1000 for t in (floor_t, http_t, proc_t))
             print(f"{target:>8} {statistics.median(counts):>9.0f} {f:>9.2f} {h:>8.2f} "
                   f"{h / f:>6.2f} {p:>10.2f} {p / f:>6.2f}")

@@ -175,6 +175,9 @@ def run(args, url: str) -> None:
             tipg[0].wait()
         floor.close()
 
+    if not any(size for z in ZOOMS for size in sizes[z]):
+        sys.exit("every tile was empty: are the seeded reports public?")
+
     def median_ms(values: list[float]) -> float:
         return statistics.median(values) * 1000 if values else float("nan")
 
