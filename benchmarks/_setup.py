@@ -83,6 +83,17 @@ def setup_django(*, smoke: bool = False) -> str:
     return url
 
 
+def run_benchmark(args, run) -> None:
+    """Set up the benchmark database (a fresh one for --smoke), call `run(args, url)`, and
+    drop a smoke database afterwards, whatever happened."""
+    url = setup_django(smoke=args.smoke)
+    try:
+        run(args, url)
+    finally:
+        if args.smoke:
+            drop_smoke_database()
+
+
 def drop_smoke_database() -> None:
     """After a smoke run: leave nothing behind."""
     from django.conf import settings

@@ -27,10 +27,9 @@ from _setup import (  # noqa: E402
     EXTENT,
     ROOT,
     SMOKE_REPORTS,
-    drop_smoke_database,
     psycopg_connect,
+    run_benchmark,
     seed_reports,
-    setup_django,
 )
 
 
@@ -104,13 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.reports, args.repeats = SMOKE_REPORTS, 3
-
-    url = setup_django(smoke=args.smoke)
-    try:
-        run(args, url)
-    finally:
-        if args.smoke:
-            drop_smoke_database()
+    run_benchmark(args, run)
 
 
 def run(args, url: str) -> None:

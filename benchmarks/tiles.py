@@ -32,10 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import (  # noqa: E402
     EXTENT,
     SMOKE_REPORTS,
-    drop_smoke_database,
     psycopg_connect,
+    run_benchmark,
     seed_reports,
-    setup_django,
 )
 from bbox import free_port, start_daphne  # noqa: E402
 
@@ -113,13 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.reports, args.tiles = SMOKE_REPORTS, 2
-
-    url = setup_django(smoke=args.smoke)
-    try:
-        run(args, url)
-    finally:
-        if args.smoke:
-            drop_smoke_database()
+    run_benchmark(args, run)
 
 
 def run(args, url: str) -> None:
