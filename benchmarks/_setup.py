@@ -74,7 +74,7 @@ def setup_django(*, smoke: bool = False) -> str:
                              [name]).fetchone():
             admin.execute(f'CREATE DATABASE "{name}"')
     call_command("migrate", verbosity=0)
-    from reports.demo import demo_loaded, load_demo
+    from reports.importers.demo import demo_loaded, load_demo
 
     if not demo_loaded():
         print("Loading reference data (KLE, boundaries, demo set-up) into", name, flush=True)

@@ -172,7 +172,7 @@ import json
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
-from reports.api_keys import api_key_issue
+from reports.api.keys import api_key_issue
 from reports.models import ApiClient, Municipality, Notification, Webhook
 from reports.selectors import staff_department_ids
 

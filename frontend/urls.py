@@ -2,7 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from frontend import staff_views, views
+from frontend import views
+from frontend.staff import views as staff_views
 from geoservice.lib.login_throttle import ThrottledLoginForm
 
 staff_patterns = [

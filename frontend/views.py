@@ -9,8 +9,8 @@ from django.views.decorators.http import require_http_methods
 from frontend.basemap import basemap_style
 from reports import services
 from reports.lifecycle import OPEN_STATUSES, Status
+from reports.notifications.links import BadToken, read
 from reports.selectors import public_report, public_timeline, served_municipality_codes
-from reports.subscriptions import BadToken, read
 
 
 def map_config() -> dict:

@@ -11,7 +11,7 @@ django_application = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from reports.routing_ws import websocket_urlpatterns  # noqa: E402
+from reports.live.urls import websocket_urlpatterns  # noqa: E402
 
 if settings.SERVE_STATIC:
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler

@@ -295,7 +295,7 @@ OUTAGE_RETRY_AFTER_SECONDS = env_int("OUTAGE_RETRY_AFTER_SECONDS", 5)
 IDEMPOTENCY_KEEP_HOURS = env_int("IDEMPOTENCY_KEEP_HOURS", 48)
 # A POST with an Idempotency-Key holds its key for as long as its transaction runs; if the
 # process handling it goes silent for this long mid-transaction (hung, or its host gone),
-# PostgreSQL ends the transaction and the key is free for a retry (reports.idempotency).
+# PostgreSQL ends the transaction and the key is free for a retry (reports.api.idempotency).
 IDEMPOTENCY_LEASE_SECONDS = env_int("IDEMPOTENCY_LEASE_SECONDS", 30)
 # Anonymous report posting (the public web page) is limited per client address.
 ANONYMOUS_POSTS_PER_MINUTE = env_int("ANONYMOUS_POSTS_PER_MINUTE", 10)
@@ -367,7 +367,7 @@ WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", Fals
 # once, with at most NOTIFY_PER_DESTINATION rows of one destination per batch.
 NOTIFY_CONCURRENCY = env_int("NOTIFY_CONCURRENCY", 4)
 NOTIFY_PER_DESTINATION = env_int("NOTIFY_PER_DESTINATION", 10)
-# A lease covers one delivery: it is renewed just before each (reports.notify_worker).
+# A lease covers one delivery: it is renewed just before each (reports.notifications.worker).
 NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 60)
 # The worker touches this file on every turn of its loop (a container health check reads it).
 WORKER_HEARTBEAT_FILE = env_str("WORKER_HEARTBEAT_FILE")

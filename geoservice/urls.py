@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from geoservice.lib.login_throttle import ThrottledAdminLoginForm
-from reports.feeds import AreaFeed, NearFeed
+from reports.notifications.feeds import AreaFeed, NearFeed
 
 # The admin's login counts failures like the dashboard's (it let anyone guess staff
 # passwords without limit).

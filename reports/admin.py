@@ -2,9 +2,9 @@ from django.contrib import messages
 from django.contrib.gis import admin
 
 from geoservice.errors import ApplicationError
-from reports import events, services
-from reports.admin_scope import RoleScopedAdmin
-from reports.api_keys import api_key_issue, api_key_revoke
+from reports import services
+from reports.api.keys import api_key_issue, api_key_revoke
+from reports.live import events
 from reports.models import (
     ApiClient,
     ApiKey,
@@ -21,7 +21,8 @@ from reports.models import (
     StaffMembership,
     Webhook,
 )
-from reports.notify_worker import notification_retry
+from reports.notifications.worker import notification_retry
+from reports.staff.admin import RoleScopedAdmin
 
 
 @admin.register(Municipality)

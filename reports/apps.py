@@ -17,7 +17,7 @@ class ReportsConfig(AppConfig):
 
 
 def _close_staff_sockets(sender, request=None, user=None, **kwargs) -> None:
-    from reports import events
+    from reports.live import events
 
     if user is not None and user.pk is not None:
         events.staff_access_changed(user.pk)

@@ -7,7 +7,7 @@ assignment, priority, category, place, hiding, confirmation, photos, merging) go
                                               event after commit
 
 so that no service can forget one of them (there were four hand-written copies). Mail and
-webhooks stay with each service: what to send differs per change (reports.notify).
+webhooks stay with each service: what to send differs per change (reports.notifications.outbox).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from geoservice.errors import NotFound, StaleVersion
-from reports import events, selectors
+from reports import selectors
+from reports.live import events
 from reports.models import Report, ReportEvent
 
 # Fields from which PostgreSQL computes Report.public; after writing one, it is read back.

@@ -1,6 +1,6 @@
 """Filing reports and the citizen-side changes (confirmation, photos, following, alerts), and
 the status lifecycle's one writer (`report_transition`). Staff changes are in
-reports.triage; both change existing reports through reports.changes."""
+reports.staff.triage; both change existing reports through reports.changes."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ from geoservice.errors import (
 from maps.geo import valid_lon_lat
 from maps.models import Area
 from maps.selectors import nearest_address
-from reports import changes, events, notify, selectors, subscriptions
+from reports import changes, selectors
 from reports.lifecycle import NEEDS_PUBLIC_TEXT, Status, can_transition
+from reports.live import events
 from reports.models import (
     DESCRIPTION_MAX_LENGTH,
     ApiClient,
@@ -40,6 +41,7 @@ from reports.models import (
     ReportEvent,
     Subscription,
 )
+from reports.notifications import links, outbox
 from reports.photos import process_photo
 from reports.privacy import mask_identity_numbers
 from reports.questions import validate_answers
@@ -236,7 +238,7 @@ def report_create(
     ])
     report.refresh_from_db(fields=["public"])
     if needs_confirmation:
-        notify.enqueue_report_confirmation(report)
+        outbox.enqueue_report_confirmation(report)
     else:
         announce(report, now)
     return report
@@ -256,8 +258,8 @@ def announce(report: Report, now) -> None:
         follow, _ = Subscription.objects.get_or_create(
             report=report, email=report.reporter_email.lower(),
             defaults={"confirmed_at": now, "language": report.language})
-    notify.enqueue_report_created(report, reporter_subscription=follow)
-    notify.enqueue_alerts_for(report)
+    outbox.enqueue_report_created(report, reporter_subscription=follow)
+    outbox.enqueue_alerts_for(report)
     events.report_changed(events.CREATED, report.pk)
 
 
@@ -272,11 +274,11 @@ def report_confirm(*, token: str) -> Confirmation:
     """The reporter confirmed a web report by its signed link. The link works once: a
     second use changes nothing (it never publishes or announces a report again, hidden or
     not). A report hidden by staff meanwhile stays hidden."""
-    report_id = subscriptions.read("report-confirm", token)
+    report_id = links.read("report-confirm", token)
     try:
         report = changes.lock(report_id)
     except NotFound:
-        raise subscriptions.BadToken("This report has expired; file it again.") from None
+        raise links.BadToken("This report has expired; file it again.") from None
     if report.confirmed_at is not None:
         return Confirmation(report, first=False)
     now = timezone.now()
@@ -347,7 +349,7 @@ def transition_locked(report: Report, *, to_status: str, actor=None, actor_label
                    actor=actor, actor_label=actor_label, from_status=from_status,
                    to_status=to_status, public_text=public_text, internal_text=internal_text,
                    at=at)
-    notify.enqueue_report_updated(report, public_text=mask_identity_numbers(public_text),
+    outbox.enqueue_report_updated(report, public_text=mask_identity_numbers(public_text),
                                   status_changed=True)
     return report
 
@@ -376,16 +378,16 @@ def report_follow(*, report_id: int, email: str, language: str = "da") -> Subscr
     subscription, _ = Subscription.objects.get_or_create(
         report=report, email=email, defaults={"language": _language(language)})
     if subscription.confirmed_at is None:
-        notify.enqueue_follow_confirmation(subscription)
+        outbox.enqueue_follow_confirmation(subscription)
     return subscription
 
 
 def subscription_confirm(*, token: str) -> Subscription:
     """Confirm a follow from its signed link (raises BadToken)."""
     subscription = Subscription.objects.filter(
-        pk=subscriptions.read("follow-confirm", token)).select_related("report").first()
+        pk=links.read("follow-confirm", token)).select_related("report").first()
     if subscription is None:
-        raise subscriptions.BadToken("This subscription no longer exists.")
+        raise links.BadToken("This subscription no longer exists.")
     if subscription.confirmed_at is None:
         subscription.confirmed_at = timezone.now()
         subscription.save(update_fields=["confirmed_at"])
@@ -395,7 +397,7 @@ def subscription_confirm(*, token: str) -> Subscription:
 def subscription_unsubscribe(*, token: str) -> Report | None:
     """End a follow from its signed one-click link; idempotent (raises BadToken)."""
     subscription = Subscription.objects.filter(
-        pk=subscriptions.read("follow-unsubscribe", token)).select_related("report").first()
+        pk=links.read("follow-unsubscribe", token)).select_related("report").first()
     if subscription is None:
         return None  # already unsubscribed
     report = subscription.report
@@ -461,14 +463,14 @@ def alert_subscribe(*, email: str, area_id: int | None = None, location: Point |
         email=email.strip().lower(), area_id=area_id, location=location,
         radius_m=radius_m if location is not None else None, frequency=frequency,
         language=_language(language))
-    notify.enqueue_alert_confirmation(alert)
+    outbox.enqueue_alert_confirmation(alert)
     return alert
 
 
 def alert_confirm(*, token: str) -> AreaAlert:
-    alert = AreaAlert.objects.filter(pk=subscriptions.read("alert-confirm", token)).first()
+    alert = AreaAlert.objects.filter(pk=links.read("alert-confirm", token)).first()
     if alert is None:
-        raise subscriptions.BadToken("This alert no longer exists.")
+        raise links.BadToken("This alert no longer exists.")
     if alert.confirmed_at is None:
         alert.confirmed_at = timezone.now()
         alert.save(update_fields=["confirmed_at"])
@@ -476,7 +478,7 @@ def alert_confirm(*, token: str) -> AreaAlert:
 
 
 def alert_unsubscribe(*, token: str) -> None:
-    AreaAlert.objects.filter(pk=subscriptions.read("alert-unsubscribe", token)).delete()
+    AreaAlert.objects.filter(pk=links.read("alert-unsubscribe", token)).delete()
 
 
 def alerts_send_digests() -> int:
@@ -493,7 +495,7 @@ def alerts_send_digests() -> int:
             reports = selectors.public_reports_for_alert(
                 alert, alert.last_digest_at or alert.confirmed_at)
             if reports:
-                notify.enqueue_alert_digest(alert, reports)
+                outbox.enqueue_alert_digest(alert, reports)
                 sent += 1
             alert.last_digest_at = now
             alert.save(update_fields=["last_digest_at"])

@@ -14,7 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from maps.importers.addresses import import_addresses
 from maps.importers.areas import import_areas
 from maps.models import Area
-from reports.kle import import_kle
+from reports.importers.kle import import_kle
 
 DATA = Path(settings.BASE_DIR) / "data"
 
@@ -105,7 +105,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(autouse=True)
 def local_webhook_receivers(settings):
     """The tests' webhook receivers listen on loopback, which production refuses
-    (reports.outbound); the test of that refusal turns it back off."""
+    (reports.notifications.outbound); the test of that refusal turns it back off."""
     settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
 
 

@@ -255,7 +255,7 @@ def prepare_os2geo_database(cluster: PostgresCluster, name: str = "os2geo",
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
                    check=True, timeout=300)
     subprocess.run([sys.executable, "-c", "import django; django.setup()\n"
-                    "from reports.demo import load_demo\n"
+                    "from reports.importers.demo import load_demo\n"
                     f"load_demo(reports_per_municipality={reports_per_municipality}, "
                     "log=lambda line: None)"], cwd=ROOT, env=env, check=True, timeout=300)
     return url

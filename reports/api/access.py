@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from geoservice.errors import ApplicationError
 from geoservice.lib.client import client_address
 from geoservice.lib.ratelimit import allow
-from reports.api_keys import client_for_key
+from reports.api.keys import client_for_key
 from reports.models import ApiClient
 
 PHOTO_TOKEN_SALT = "reports.photo-upload"

@@ -21,6 +21,7 @@ from maps.geo import simplified
 from maps.selectors import addresses_search, nearest_address
 from reports import selectors, services
 from reports.api import access, schema
+from reports.api.idempotency import IdempotencyProblem, run_idempotent
 from reports.api.serializers import (
     AddressQuery,
     AlertInput,
@@ -34,7 +35,6 @@ from reports.api.serializers import (
     ReportListQuery,
     TileQuery,
 )
-from reports.idempotency import IdempotencyProblem, run_idempotent
 from reports.models import Municipality, Report
 from reports.tiles import Tile, TileFilters, reports_tile
 
@@ -71,7 +71,7 @@ def _feature_response(feature_json: str, *, extra: str = "", status_code: int = 
 
 class ApiView(APIView):
     """Every REST view: optional API key (`Authorization: Api-Key …`), rate limits, and
-    Idempotency-Key handling for POSTs (reports.idempotency)."""
+    Idempotency-Key handling for POSTs (reports.api.idempotency)."""
 
     def dispatch(self, request, *args, **kwargs):
         try:

@@ -24,7 +24,7 @@ from maps.geo import metres_envelope, valid_lon_lat
 from maps.selectors import addresses_search
 from reports import selectors, services
 from reports.api import access
-from reports.idempotency import IdempotencyProblem, run_idempotent
+from reports.api.idempotency import IdempotencyProblem, run_idempotent
 from reports.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, open311_status
 from reports.models import Category, Municipality, Photo, Report, ReportEvent
 from reports.open311.formats import iso, render, render_errors

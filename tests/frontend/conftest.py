@@ -57,7 +57,7 @@ def live_site(django_db_setup, django_db_blocker, tmp_path_factory):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
-    run_python("from reports.demo import load_demo\n"
+    run_python("from reports.importers.demo import load_demo\n"
                "load_demo(reports_per_municipality=25, log=lambda line: None)",
                DEMO_PASSWORD=DEMO_PASSWORD)
     log = tmp_path_factory.mktemp("daphne") / "daphne.log"

@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 from django.contrib.gis.geos import Point
 
-from reports import services, subscriptions, triage
+from reports import services
 from reports.models import Notification, Report, ReportEvent, Subscription, Webhook
+from reports.notifications import links
+from reports.staff import triage
 from tests.reports.factories import BALLERUP_TOWN, file_report
-from tests.reports.staff_world import make_staff_world
+from tests.reports.staff.world import make_staff_world
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +32,7 @@ def web_report(description: str = "Hul ved skolen") -> Report:
 
 
 def confirm_token(report: Report) -> str:
-    return subscriptions.token("report-confirm", report.pk)
+    return links.token("report-confirm", report.pk)
 
 
 def announced(report: Report) -> int:
@@ -157,7 +159,7 @@ def test_merge_targets_must_be_public_and_in_the_users_departments(world):
     for target in (hidden, other_department):
         with pytest.raises(InvalidInput):
             triage.report_merge(actor=staff, report_id=duplicate.pk, into_id=target.pk)
-    from reports.staff_selectors import duplicate_candidates
+    from reports.staff.selectors import duplicate_candidates
 
     candidates = {r.pk for r in duplicate_candidates(duplicate, staff, radius_m=5000)}
     assert hidden.pk not in candidates and other_department.pk not in candidates
@@ -178,7 +180,7 @@ def test_mail_links_act_on_post_only(world, client, kind, path):
                                      radius_m=200)
     target = {"report-confirm": report, "alert-confirm": alert, "alert-unsubscribe": alert,
               "follow-confirm": follow, "follow-unsubscribe": follow}[kind]
-    link = path + subscriptions.token(kind, target.pk)
+    link = path + links.token(kind, target.pk)
 
     def state():
         return (Report.objects.get(pk=report.pk).confirmed_at,

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from geoservice.lib.importing import ImportFailed
 from geoservice.lib.progress import command_progress
-from reports.kle import import_kle
+from reports.importers.kle import import_kle
 
 
 class Command(BaseCommand):

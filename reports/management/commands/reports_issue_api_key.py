@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.api_keys import api_key_issue
+from reports.api.keys import api_key_issue
 from reports.models import ApiClient, Municipality
 
 

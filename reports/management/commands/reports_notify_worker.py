@@ -3,7 +3,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from reports.notify_worker import serve
+from reports.notifications.worker import serve
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from reports.notify import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from reports.notifications.outbox import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 
 def _seen_deliveries(log_path: Path) -> set[str]:

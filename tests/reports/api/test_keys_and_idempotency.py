@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from reports.api_keys import api_key_issue, api_key_revoke, client_for_key
+from reports.api.keys import api_key_issue, api_key_revoke, client_for_key
 from reports.models import ApiClient, ApiKey, IdempotencyRecord, Report
 from tests.reports.factories import BALLERUP_TOWN, COPENHAGEN_CITY
 

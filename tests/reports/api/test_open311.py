@@ -12,7 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from reports import services
-from reports.api_keys import api_key_issue
+from reports.api.keys import api_key_issue
 from reports.models import ApiClient, CategoryQuestion, Report
 from tests.reports.factories import BALLERUP_TOWN, COPENHAGEN_CITY, MAALOEV, ODENSE, file_report
 

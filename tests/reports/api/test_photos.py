@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from reports.api_keys import api_key_issue
+from reports.api.keys import api_key_issue
 from reports.models import ApiClient, Photo, Report
 from tests.reports.factories import BALLERUP_TOWN
 

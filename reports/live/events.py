@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 CREATED = "report.created"
 UPDATED = "report.updated"
 REMOVED = "report.removed"
-# Group messages are read by each process's hub (reports.live_hub), not by consumers.
+# Group messages are read by each process's hub (reports.live.hub), not by consumers.
 MESSAGE_TYPE = "report.event"
 
 

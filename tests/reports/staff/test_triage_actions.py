@@ -14,10 +14,12 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from geoservice.errors import InvalidInput, InvalidTransition
-from reports import events, services, triage
+from reports import services
+from reports.live import events
 from reports.models import Report, ReportEvent, Subscription
+from reports.staff import triage
 from tests.reports.factories import BALLERUP_TOWN, MAALOEV, file_report
-from tests.reports.staff_world import make_staff_world
+from tests.reports.staff.world import make_staff_world
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,11 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 
 from geoservice.errors import InvalidInput, InvalidTransition
-from reports import events, services, triage
+from reports import services
+from reports.live import events
 from reports.models import Notification, StaffMembership
-from reports.notify_worker import run_once
+from reports.notifications.worker import run_once
+from reports.staff import triage
 from tests.reports.factories import (
     COPENHAGEN_CITY,
     CategoryFactory,

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from reports.kle import parse_kle
+from reports.importers.kle import parse_kle
 from reports.models import KleSubject
 
 pytestmark = pytest.mark.django_db

@@ -22,15 +22,15 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from frontend import staff_forms as forms
+from frontend.staff import forms
 from frontend.views import map_config
 from geoservice.errors import InvalidInput, InvalidTransition, StaleVersion
 from maps.models import Area
-from reports import staff_selectors as staff
-from reports import triage
 from reports.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from reports.models import Priority
 from reports.selectors import staff_department_ids
+from reports.staff import selectors as staff
+from reports.staff import triage
 
 PAGE_SIZE = 50
 CHANGES_PAGE = 500

@@ -20,9 +20,11 @@ from django.utils.translation import gettext
 
 from geoservice.errors import InvalidInput, InvalidTransition
 from maps.geo import haversine_m
-from reports import changes, events, notify, selectors, services
+from reports import changes, selectors, services
 from reports.lifecycle import Status
+from reports.live import events
 from reports.models import Department, Priority, Report, ReportEvent, Subscription
+from reports.notifications import outbox
 from reports.privacy import mask_identity_numbers
 
 
@@ -35,7 +37,7 @@ def report_reply(*, actor, report_id: int, text: str, expected_version: int | No
         raise InvalidInput("Some fields are invalid.", {"text": ["Write the reply."]})
     report = changes.lock(report_id, expected_version=expected_version, staff=actor)
     changes.record(report, kind=ReportEvent.Kind.PUBLIC_REPLY, actor=actor, public_text=text)
-    notify.enqueue_report_updated(report, public_text=mask_identity_numbers(text),
+    outbox.enqueue_report_updated(report, public_text=mask_identity_numbers(text),
                                   status_changed=False)
     return report
 
@@ -76,7 +78,7 @@ def report_reroute(*, actor, report_id: int, department_id: int, reason: str = "
                    internal_text=f"{previous.name} → {target.name}. {reason.strip()}",
                    fields=("department", "needs_triage", "routing_explanation"),
                    previous_department_id=previous.pk)
-    notify.enqueue_report_routed(report)
+    outbox.enqueue_report_routed(report)
     return report
 
 
@@ -198,7 +200,7 @@ def _reroute_after_change(report: Report, actor, kind: str, *, internal: str,
     changes.record(report, kind=kind, actor=actor, public_text=public, internal_text=internal,
                    fields=fields, previous_department_id=previous_id)
     if report.department_id != previous_id:
-        notify.enqueue_report_routed(report)
+        outbox.enqueue_report_routed(report)
 
 
 @transaction.atomic

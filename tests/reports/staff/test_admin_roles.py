@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reports.models import Category, RoutingRule
-from tests.reports.staff_world import make_staff_world
+from tests.reports.staff.world import make_staff_world
 
 pytestmark = pytest.mark.django_db
 

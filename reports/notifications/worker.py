@@ -39,9 +39,9 @@ from django.db import InterfaceError, OperationalError, connection, connections,
 from django.db.models import F, Q
 from django.utils import timezone
 
-from reports import outbound
 from reports.models import Notification
-from reports.notify import (
+from reports.notifications import outbound
+from reports.notifications.outbox import (
     DELIVERY_HEADER,
     EVENT_HEADER,
     SIGNATURE_HEADER,

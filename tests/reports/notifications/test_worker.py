@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from reports.models import Notification, Webhook
-from reports.notify_worker import run_once
+from reports.notifications.worker import run_once
 from tests.reports.factories import (
     CategoryFactory,
     DepartmentFactory,
@@ -21,7 +21,7 @@ from tests.reports.factories import (
     file_report,
     served_municipality,
 )
-from tests.reports.notify_helpers import webhook_receiver
+from tests.reports.notifications.helpers import webhook_receiver
 from tests.servers import ROOT, service_env
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,9 +13,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from reports import events, selectors
+from reports import selectors
 from reports.lifecycle import Status
-from reports.live_hub import LiveHub
+from reports.live import events
+from reports.live.hub import LiveHub
 
 MAX_FRAME_BYTES = 4096
 RESYNC = "resync"
@@ -85,7 +86,7 @@ class _JsonConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "message": message})
 
     async def join(self, groups: set[str]) -> None:
-        """Follow exactly these groups (through this process's hub, see reports.live_hub)."""
+        """Follow exactly these groups (through this process's hub, see reports.live.hub)."""
         await LiveHub.current().update(self, self.groups_joined, set(groups))
         self.groups_joined = set(groups)
 

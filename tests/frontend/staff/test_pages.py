@@ -12,10 +12,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from reports import services, triage
+from reports import services
 from reports.models import Report
+from reports.staff import triage
 from tests.reports.factories import file_report
-from tests.reports.staff_world import PASSWORD, make_staff_world
+from tests.reports.staff.world import PASSWORD, make_staff_world
 
 pytestmark = pytest.mark.django_db
 
@@ -293,7 +294,7 @@ def test_changes_since_lists_the_users_reports_page_by_page(client, world, monke
 
     from django.utils import timezone
 
-    from frontend import staff_views
+    from frontend.staff import views as staff_views
 
     monkeypatch.setattr(staff_views, "CHANGES_PAGE", 2)
     before = (timezone.now() - dt.timedelta(seconds=1)).isoformat()

@@ -1,7 +1,7 @@
 """Notifications: what to send when a report is filed or changes, enqueued durably.
 
 Services call these inside their transaction, so a notification is stored exactly when the
-change is (a transactional outbox; reports.notify_worker delivers). The content is rendered
+change is (a transactional outbox; reports.notifications.worker delivers). The content is rendered
 at enqueue time: the mail says what was true when the change happened.
 """
 
@@ -17,8 +17,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
-from reports import selectors, subscriptions
+from reports import selectors
 from reports.models import AreaAlert, Notification, Report, Subscription, Webhook
+from reports.notifications import links
 
 SIGNATURE_HEADER = "X-OS2geo-Signature"
 TIMESTAMP_HEADER = "X-OS2geo-Timestamp"
@@ -73,7 +74,7 @@ def _mail(event: str, template: str, recipient: str, report: Report, subject: st
     (in the text and as List-Unsubscribe headers, RFC 8058)."""
     headers = {}
     if subscription_id is not None:
-        context["unsubscribe_url"] = subscriptions.url("follow-unsubscribe", subscription_id)
+        context["unsubscribe_url"] = links.url("follow-unsubscribe", subscription_id)
         headers = {"List-Unsubscribe": f"<{context['unsubscribe_url']}>",
                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     context = {"report": report, "photos": list(report.photos.all()), **_links(report),
@@ -177,7 +178,7 @@ def enqueue_follow_confirmation(subscription: Subscription) -> None:
     _confirmation("follower.confirm", "follow_confirm", subscription.email,
                   gettext_noop("Confirm that you want to follow report #%(id)s"),
                   subscription.language, report=report,
-                  confirm_url=subscriptions.url("follow-confirm", subscription.pk),
+                  confirm_url=links.url("follow-confirm", subscription.pk),
                   hours=settings.SUBSCRIPTION_CONFIRM_HOURS, **_links(report))
 
 
@@ -185,20 +186,20 @@ def enqueue_report_confirmation(report: Report) -> None:
     """The mail with the link that publishes a web report."""
     _confirmation("reporter.confirm", "report_confirm", report.reporter_email,
                   gettext_noop("Confirm your report #%(id)s"), report.language, report=report,
-                  confirm_url=subscriptions.url("report-confirm", report.pk),
+                  confirm_url=links.url("report-confirm", report.pk),
                   hours=settings.REPORT_CONFIRM_HOURS)
 
 
 def enqueue_alert_confirmation(alert: AreaAlert) -> None:
     _confirmation("alert.confirm", "alert_confirm", alert.email,
                   gettext_noop("Confirm your neighbourhood alert"), alert.language,
-                  alert=alert, confirm_url=subscriptions.url("alert-confirm", alert.pk),
+                  alert=alert, confirm_url=links.url("alert-confirm", alert.pk),
                   hours=settings.SUBSCRIPTION_CONFIRM_HOURS)
 
 
 def _alert_mail(alert: AreaAlert, reports: list[Report], event: str, subject: str
                 ) -> Notification:
-    unsubscribe = subscriptions.url("alert-unsubscribe", alert.pk)
+    unsubscribe = links.url("alert-unsubscribe", alert.pk)
     context = {"alert": alert, "reports": reports, "unsubscribe_url": unsubscribe,
                "site_url": settings.SITE_URL}
     text, html = _render("alert", context, alert.language)

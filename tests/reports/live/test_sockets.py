@@ -8,7 +8,8 @@ from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from reports import events, services
+from reports import services
+from reports.live import events
 from reports.models import KleSubject, StaffMembership
 from tests.reports.factories import (
     BALLERUP_TOWN,
@@ -20,7 +21,7 @@ from tests.reports.factories import (
     file_report,
     served_municipality,
 )
-from tests.reports.live_helpers import committed, connect, subscribe
+from tests.reports.live.helpers import committed, connect, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -353,7 +354,7 @@ def test_a_staff_socket_is_closed_when_its_user_logs_out(world, client):
 
 def test_a_staff_socket_follows_role_changes_and_closes_when_none_are_left(world, client,
                                                                        settings):
-    from reports.consumers import StaffConsumer
+    from reports.live.consumers import StaffConsumer
 
     user, membership = _caseworker(world)
     headers = _session_headers(client, user)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reports.lifecycle import Status
 from reports.models import Priority
-from reports.staff_selectors import SORTS, QueueFilters
+from reports.staff.selectors import SORTS, QueueFilters
 
 
 class QueueFilterForm(forms.Form):

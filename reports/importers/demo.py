@@ -25,7 +25,7 @@ from maps.importers.addresses import import_addresses
 from maps.importers.areas import import_areas
 from maps.models import Address, Area
 from reports import services
-from reports.kle import import_kle
+from reports.importers.kle import import_kle
 from reports.lifecycle import Status
 from reports.models import (
     Category,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from reports import services
 from reports.models import AreaAlert
-from reports.notify_worker import run_once
+from reports.notifications.worker import run_once
 from tests.maps.factories import district
 from tests.reports.factories import (
     BALLERUP_TOWN,
@@ -21,7 +21,7 @@ from tests.reports.factories import (
     file_report,
     served_municipality,
 )
-from tests.reports.notify_helpers import link_in
+from tests.reports.notifications.helpers import link_in
 
 pytestmark = pytest.mark.django_db
 

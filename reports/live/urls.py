@@ -4,7 +4,7 @@ from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
-from reports.consumers import MapConsumer, ReportConsumer, StaffConsumer
+from reports.live.consumers import MapConsumer, ReportConsumer, StaffConsumer
 
 websocket_urlpatterns = [
     path("ws/map/", MapConsumer.as_asgi()),

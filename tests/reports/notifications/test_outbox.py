@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from reports import services
 from reports.models import Notification, Webhook
-from reports.notify import verify
-from reports.notify_worker import backoff, notification_retry, run_once
+from reports.notifications.outbox import verify
+from reports.notifications.worker import backoff, notification_retry, run_once
 from tests.reports.factories import (
     CategoryFactory,
     DepartmentFactory,
@@ -22,7 +22,7 @@ from tests.reports.factories import (
     file_report,
     served_municipality,
 )
-from tests.reports.notify_helpers import link_in, webhook_receiver
+from tests.reports.notifications.helpers import link_in, webhook_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -275,7 +275,7 @@ def test_web_reports_wait_for_confirmation_where_the_municipality_asks(world, cl
 
 
 def test_api_clients_and_other_municipalities_need_no_confirmation(world, client):
-    from reports.api_keys import api_key_issue
+    from reports.api.keys import api_key_issue
     from reports.models import ApiClient
 
     world["municipality"].confirm_anonymous_reports = True

@@ -1,0 +1,39 @@
+"""The reports app's models, one module per part (Django finds them here through this
+package's imports)."""
+
+from reports.models.clients import ApiClient, ApiKey, IdempotencyRecord
+from reports.models.notifications import AreaAlert, Notification, Subscription, Webhook
+from reports.models.organisation import Department, Municipality, StaffMembership
+from reports.models.report import DESCRIPTION_MAX_LENGTH, Photo, Priority, Report, ReportEvent
+from reports.models.subjects import (
+    KLE_PREFIX_VALIDATOR,
+    Category,
+    CategoryQuestion,
+    KleSubject,
+    ResponseTemplate,
+    RoutingRule,
+)
+
+__all__ = [
+    "ApiClient",
+    "ApiKey",
+    "AreaAlert",
+    "Category",
+    "CategoryQuestion",
+    "DESCRIPTION_MAX_LENGTH",
+    "Department",
+    "IdempotencyRecord",
+    "KLE_PREFIX_VALIDATOR",
+    "KleSubject",
+    "Municipality",
+    "Notification",
+    "Photo",
+    "Priority",
+    "Report",
+    "ReportEvent",
+    "ResponseTemplate",
+    "RoutingRule",
+    "StaffMembership",
+    "Subscription",
+    "Webhook",
+]
