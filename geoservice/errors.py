@@ -1,7 +1,12 @@
-"""Application errors and the one place where they become HTTP responses.
+"""One error vocabulary, and the one function that turns an error into a response.
 
-Services raise these; the REST API turns them into
-`{"message": ..., "errors": {field: [...]}}` with the error's status code.
+Every refusal the service makes is an ApplicationError: it carries its HTTP status, its
+headers (Retry-After, …), a message and field errors. Services, access checks, the
+idempotency layer and the APIs raise them; `render_error` renders one, and each surface only
+chooses the shape: JSON (`{"message": …, "errors": {field: […]}}`) on the REST API, the
+GeoReport v2 error list on Open311 routes (registered by reports.open311), a short page
+elsewhere, and `error_frame` on websockets. The DRF exception handler, the middleware and
+the Open311 views all end here.
 """
 
 from __future__ import annotations
@@ -20,14 +25,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import escape
 from django.utils.translation import gettext
 from rest_framework import exceptions as drf_exceptions
-from rest_framework import status
-from rest_framework.response import Response
 
 
 class ApplicationError(Exception):
     """A request the service understood but refuses; `errors` maps field names to messages."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code = 400
     default_message = "The request is invalid."
 
     def __init__(self, message: str | None = None, errors: dict[str, list[str]] | None = None):
@@ -39,6 +42,19 @@ class ApplicationError(Exception):
     def headers(self) -> dict[str, str]:
         """HTTP headers that go with the error (Retry-After, …)."""
         return {}
+
+
+class _RetryLater(ApplicationError):
+    """An error whose answer says when to try again."""
+
+    def __init__(self, message: str | None = None, errors: dict | None = None, *,
+                 retry_after: int = 1):
+        super().__init__(message, errors)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class InvalidInput(ApplicationError):
@@ -57,12 +73,33 @@ class UnknownCategory(ApplicationError):
     default_message = "The category is not offered at this location."
 
 
-class InvalidTransition(ApplicationError):
-    status_code = status.HTTP_409_CONFLICT
+class Forbidden(ApplicationError):
+    status_code = 403
+    default_message = "You may not do this."
+
+
+class NotFound(ApplicationError):
+    status_code = 404
+    default_message = "Not found."
+
+
+class MethodNotAllowed(ApplicationError):
+    status_code = 405
+    default_message = "This method is not allowed here."
+
+
+class Conflict(ApplicationError):
+    """The request clashes with the stored state (409)."""
+
+    status_code = 409
+    default_message = "The request clashes with the current state."
+
+
+class InvalidTransition(Conflict):
     default_message = "The report cannot change to that status."
 
 
-class StaleVersion(InvalidTransition):
+class StaleVersion(Conflict):
     """A change based on an older copy of the report than the stored one."""
 
     default_message = "The report changed meanwhile."
@@ -76,30 +113,41 @@ class StaleVersion(InvalidTransition):
                       {"version": [f"Current version is {report.version}."]})
 
 
-class NotFound(ApplicationError):
-    status_code = status.HTTP_404_NOT_FOUND
-    default_message = "Not found."
+class StillRunning(_RetryLater, Conflict):
+    """The same request (same Idempotency-Key) is being handled right now."""
+
+    default_message = "A request with this Idempotency-Key is still being processed."
 
 
 class PayloadTooLarge(ApplicationError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    status_code = 413
     default_message = "The request body is too large."
 
 
-class ServiceUnavailable(ApplicationError):
-    """A dependency (the database) is unreachable: try again after `retry_after` seconds."""
+class UnsupportedMediaType(ApplicationError):
+    status_code = 415
+    default_message = "This media type is not accepted."
 
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+class Unprocessable(ApplicationError):
+    status_code = 422
+    default_message = "The request cannot be processed."
+
+
+class RateLimited(_RetryLater):
+    status_code = 429
+    default_message = "Too many requests."
+
+
+class ServiceUnavailable(_RetryLater):
+    """A dependency (the database, the photo decoder) cannot serve now."""
+
+    status_code = 503
     default_message = "The service is briefly unavailable; try again shortly."
 
     def __init__(self, message: str | None = None, *, dependency: str, retry_after: int):
-        super().__init__(message)
+        super().__init__(message, retry_after=retry_after)
         self.dependency = dependency
-        self.retry_after = retry_after
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
 
 
 def request_body_error(exc: Exception) -> ApplicationError | None:
@@ -113,6 +161,31 @@ def request_body_error(exc: Exception) -> ApplicationError | None:
         return PayloadTooLarge("The request body is too large.")
     if isinstance(exc, TooManyFieldsSent):
         return InvalidInput("The request has too many fields.")
+    return None
+
+
+def as_application_error(exc: Exception) -> ApplicationError | None:
+    """Django's and DRF's own refusals in the vocabulary; None for anything else (a bug,
+    which stays a 500)."""
+    if isinstance(exc, ApplicationError):
+        return exc
+    if isinstance(exc, Http404):
+        return NotFound()
+    if isinstance(exc, PermissionDenied):
+        return Forbidden(str(exc) or None)
+    if (body_error := request_body_error(exc)) is not None:
+        return body_error
+    if isinstance(exc, drf_exceptions.ValidationError):
+        return InvalidInput("Some fields are invalid.", _flatten(exc.detail))
+    if isinstance(exc, drf_exceptions.Throttled):
+        return RateLimited(str(exc.detail), retry_after=int(exc.wait or 1))
+    if isinstance(exc, drf_exceptions.APIException):
+        detail = exc.detail
+        error = ApplicationError(
+            str(detail) if not isinstance(detail, (dict, list)) else "Request refused.",
+            _flatten(detail) if isinstance(detail, (dict, list)) else {})
+        error.status_code = exc.status_code
+        return error
     return None
 
 
@@ -141,29 +214,10 @@ def _flatten(detail) -> dict[str, list[str]]:
     return out
 
 
-def api_exception_handler(exc, context) -> Response | None:
-    """DRF exception handler: every API error has the same JSON shape."""
-    if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.message, exc.errors), status=exc.status_code,
-                        headers=exc.headers)
-    if (body_error := request_body_error(exc)) is not None:
-        return Response(error_body(body_error.message, body_error.errors),
-                        status=body_error.status_code)
-    if isinstance(exc, Http404):
-        return Response(error_body("Not found."), status=404)
-    if isinstance(exc, PermissionDenied):
-        return Response(error_body("You do not have permission to do this."), status=403)
-    if isinstance(exc, drf_exceptions.ValidationError):
-        return Response(error_body("Some fields are invalid.", _flatten(exc.detail)), status=400)
-    if isinstance(exc, drf_exceptions.APIException):
-        detail = exc.detail
-        message = str(detail) if not isinstance(detail, (dict, list)) else "Request refused."
-        errors = _flatten(detail) if isinstance(detail, (dict, list)) else {}
-        response = Response(error_body(message, errors), status=exc.status_code)
-        if getattr(exc, "wait", None):
-            response["Retry-After"] = str(int(exc.wait))
-        return response
-    return None
+def api_exception_handler(exc, context) -> HttpResponse | None:
+    """DRF's exception handler: the same one renderer as everywhere else."""
+    error = as_application_error(exc)
+    return render_error(context["request"], error) if error is not None else None
 
 
 # --- one error, each surface's shape -------------------------------------------------------
@@ -200,11 +254,19 @@ register_surface("/api/", _json_error)
 
 
 def render_error(request: HttpRequest, error: ApplicationError) -> HttpResponse:
-    """The one place an application error becomes a response outside a view's own handling:
-    the route's surface picks the shape, the error gives status and headers."""
+    """The one place an application error becomes a response: the route's surface picks
+    the shape, the error gives status and headers."""
     renderer = next((r for prefix, r in _SURFACES if request.path.startswith(prefix)),
                     _html_error)
     response = renderer(request, error)
     for name, value in error.headers.items():
         response[name] = value
     return response
+
+
+def error_frame(error: ApplicationError) -> dict:
+    """An application error as a websocket frame (the socket stays open)."""
+    frame: dict = {"type": "error", "message": error.message}
+    if error.errors:
+        frame["errors"] = error.errors
+    return frame

@@ -14,6 +14,8 @@ import math
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 
 EARTH_RADIUS_M = 6_371_008.8
+# The largest radius any query takes (REST `near`, Open311 `radius`, feeds, alerts).
+MAX_RADIUS_M = 50_000
 METRES_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_M / 180
 
 

@@ -6,12 +6,25 @@ from dataclasses import dataclass
 
 from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.geos import Point
-from django.db.models import QuerySet
+from django.contrib.gis.measure import D
+from django.db.models import Q, QuerySet
 
 from maps.geo import haversine_m, metres_envelope
 from maps.models import Address, Area
 
 KNN_CANDIDATES = 8
+
+
+def within_metres(point: Point, radius_m: float, field: str = "location") -> Q:
+    """Rows whose `field` lies within `radius_m` metres of `point`, on the sphere: first the
+    lon/lat envelope of the circle (so the GiST index is used), then the exact distance
+    (maps.geo says why the sphere is good enough)."""
+    return Q(**{f"{field}__intersects": metres_envelope(point, radius_m),
+                f"{field}__distance_lte": (point, D(m=radius_m))})
+
+
+def area_by_id(area_id: int) -> Area | None:
+    return Area.objects.filter(pk=area_id).first()
 
 
 def areas_covering(point: Point, *, kinds: list[str] | None = None) -> QuerySet[Area]:

@@ -13,16 +13,33 @@ from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
-from geoservice.errors import ApplicationError, InvalidInput, PayloadTooLarge, ServiceUnavailable
+from geoservice.errors import (
+    InvalidInput,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
 
 register_heif_opener()  # iPhones send HEIC
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF"}
 
 
-class UnsupportedPhoto(ApplicationError):
-    status_code = 415
+class UnsupportedPhoto(UnsupportedMediaType):
     default_message = "Send a JPEG, PNG, WebP or HEIC photo."
+
+
+def read_uploads(uploads, field: str) -> list[bytes]:
+    """The bytes of uploaded photo files, each refused by its size before it is read (the
+    one place that checks PHOTO_MAX_BYTES for uploads; process_photo checks the bytes)."""
+    photos = []
+    for index, upload in enumerate(uploads):
+        if upload.size > settings.PHOTO_MAX_BYTES:
+            raise PayloadTooLarge(
+                f"A photo may be at most {settings.PHOTO_MAX_BYTES} bytes.",
+                {f"{field}.{index}": [f"{upload.size} bytes is too large."]})
+        photos.append(upload.read())
+    return photos
 
 
 @dataclass(frozen=True)

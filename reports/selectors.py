@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 
 import shapely
 from django.contrib.gis.db.models.functions import GeometryDistance
-from django.contrib.gis.geos import Point, Polygon
-from django.contrib.gis.measure import D
+from django.contrib.gis.geos import Point
 from django.db import connection
 from django.db.models import F, FloatField, Func, Q, QuerySet
 from shapely.ops import nearest_points
 
-from maps.geo import haversine_m, metres_envelope
+from maps.geo import bbox_polygon, haversine_m
 from maps.models import Area
-from maps.selectors import areas_covering
+from maps.selectors import areas_covering, within_metres
 from reports.models import (
     Category,
     Department,
@@ -168,21 +167,29 @@ class ReportFilters:
     municipality_codes: list[str] = field(default_factory=list)
     department_ids: list[int] = field(default_factory=list)
     updated_after: dt.datetime | None = None
+    updated_before: dt.datetime | None = None
+    created_after: dt.datetime | None = None  # inclusive
+    created_before: dt.datetime | None = None  # inclusive
+    ids: list[int] = field(default_factory=list)
     before_id: int | None = None  # keyset cursor: only reports with a smaller id
 
 
 def reports_filtered(filters: ReportFilters) -> QuerySet[Report]:
     """Reports matching the filters, newest (highest id) first. Each filter has an index:
-    GiST on location, (status, id), (municipality, id), FK indexes, updated_at."""
+    GiST on location, (status, id), (municipality, id), FK indexes, created/updated_at."""
     qs = Report.objects.all()
     if filters.bbox is not None:
-        qs = qs.filter(location__intersects=Polygon.from_bbox(filters.bbox))
+        qs = qs.filter(location__intersects=bbox_polygon(*filters.bbox))
     if filters.near is not None:
-        radius = filters.radius_m or 0
-        qs = qs.filter(
-            location__intersects=metres_envelope(filters.near, radius),
-            location__distance_lte=(filters.near, D(m=radius)),
-        )
+        qs = qs.filter(within_metres(filters.near, filters.radius_m or 0))
+    if filters.ids:
+        qs = qs.filter(pk__in=filters.ids)
+    if filters.created_after is not None:
+        qs = qs.filter(created_at__gte=filters.created_after)
+    if filters.created_before is not None:
+        qs = qs.filter(created_at__lte=filters.created_before)
+    if filters.updated_before is not None:
+        qs = qs.filter(updated_at__lt=filters.updated_before)
     if filters.statuses:
         qs = qs.filter(status__in=filters.statuses)
     if filters.categories:
@@ -297,9 +304,31 @@ def live_report_row(report_id: int) -> dict | None:
 
 def municipality_codes_in_bbox(bbox: tuple[float, float, float, float]) -> list[str]:
     return list(
-        Municipality.objects.filter(active=True, area__geom__intersects=Polygon.from_bbox(bbox))
+        Municipality.objects.filter(active=True, area__geom__intersects=bbox_polygon(*bbox))
         .order_by("code").values_list("code", flat=True)
     )
+
+
+def served_municipalities() -> QuerySet[Municipality]:
+    """The municipalities this installation serves, by code."""
+    return Municipality.objects.filter(active=True).select_related("area").order_by("code")
+
+
+def served_municipality(code: str) -> Municipality | None:
+    return served_municipalities().filter(code=code).first()
+
+
+def report_scope(report_id: int) -> Report | None:
+    """A report's id and municipality only (who may add photos to it)."""
+    return Report.objects.filter(pk=report_id).only("id", "municipality_id").first()
+
+
+def public_reports_in_area(area: Area) -> QuerySet[Report]:
+    return Report.objects.filter(public=True, location__intersects=area.geom)
+
+
+def public_reports_near(point: Point, radius_m: float) -> QuerySet[Report]:
+    return Report.objects.filter(within_metres(point, radius_m), public=True)
 
 
 def staff_department_ids(user) -> list[int]:
@@ -353,6 +382,5 @@ def public_reports_for_alert(alert, since) -> list[Report]:
     if alert.area_id:
         qs = qs.filter(location__intersects=alert.area.geom)
     else:
-        qs = qs.filter(location__intersects=metres_envelope(alert.location, alert.radius_m),
-                       location__distance_lte=(alert.location, D(m=alert.radius_m)))
+        qs = qs.filter(within_metres(alert.location, alert.radius_m))
     return list(qs.order_by("created_at", "id")[:200])

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from reports.lifecycle import Status
-from reports.models import Priority
+from reports.models import KLE_PREFIX_PATTERN, Priority
 from reports.staff.selectors import SORTS, QueueFilters
 
 
@@ -14,7 +14,7 @@ class QueueFilterForm(forms.Form):
     status = forms.MultipleChoiceField(label=_("Status"), choices=Status.choices,
                                        required=False, widget=forms.CheckboxSelectMultiple)
     category = forms.ChoiceField(label=_("Category"), required=False)
-    kle = forms.RegexField(label=_("KLE prefix"), regex=r"^\d{2}(\.\d{2}){0,2}$",
+    kle = forms.RegexField(label=_("KLE prefix"), regex=rf"^{KLE_PREFIX_PATTERN}$",
                            required=False,
                            error_messages={"invalid": _("Use NN, NN.NN or NN.NN.NN.")})
     area = forms.ChoiceField(label=_("Area"), required=False)

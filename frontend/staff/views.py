@@ -24,8 +24,7 @@ from django.views.decorators.http import require_POST
 
 from frontend.staff import forms
 from frontend.views import map_config
-from geoservice.errors import InvalidInput, InvalidTransition, StaleVersion
-from maps.models import Area
+from geoservice.errors import ApplicationError, StaleVersion
 from reports.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from reports.models import Priority
 from reports.selectors import staff_department_ids
@@ -50,18 +49,17 @@ def staff_required(view):
     return wrapped
 
 
-def _queue_form(request):
-    departments = staff.departments_for(request.user)
-    areas = Area.objects.filter(kind=Area.Kind.DISTRICT, parent__code__in={
-        d.municipality.code for d in departments}).order_by("name")
+def _queue_form(request, departments):
     return forms.QueueFilterForm(
         request.GET or None, categories=staff.categories_for(request.user).select_related(
-            "municipality"), departments=departments, areas=areas)
+            "municipality"), departments=departments,
+        areas=staff.districts_for(departments))
 
 
 @staff_required
 def queue(request):
-    form = _queue_form(request)
+    departments = list(staff.departments_for(request.user))
+    form = _queue_form(request, departments)
     filters = form.filters() if request.GET else staff.QueueFilters(
         statuses=sorted(OPEN_STATUSES))
     reports = staff.staff_queue(request.user, filters)
@@ -77,7 +75,7 @@ def queue(request):
     return render(request, "frontend/staff/queue.html", {
         "form": form, "page": page, "rows": rows, "now": now, "features": features,
         "query": query.urlencode(), "statuses": Status.choices,
-        "departments": staff.departments_for(request.user),
+        "departments": departments,
         "colleagues": staff.colleagues_in_scope(request.user),
         "config": {**map_config(), "since": now.isoformat()},
     })
@@ -114,7 +112,7 @@ def queue_changes(request):
 @staff_required
 def queue_row(request, report_id: int):
     """One queue row, for live updates (the dashboard swaps it in without a reload)."""
-    report = staff.staff_queue(request.user, staff.QueueFilters()).filter(pk=report_id).first()
+    report = staff.queue_row(request.user, report_id)
     if report is None:
         raise Http404("No such report")
     return render(request, "frontend/staff/_row.html", {"r": report, "now": timezone.now()})
@@ -135,7 +133,7 @@ def _detail_context(request, report, **extra) -> dict:
         "colleagues": staff.colleagues_for(report),
         "templates": staff.response_templates_for(report),
         "departments": report.municipality.departments.order_by("name"),
-        "categories": report.municipality.categories.filter(active=True).order_by("name"),
+        "categories": staff.active_categories(report.municipality),
         "next_statuses": [(s.value, s.label) for s in Status
                           if s in TRANSITIONS.get(Status(report.status), ())],
         "priorities": Priority.choices, "now": timezone.now(),
@@ -189,7 +187,7 @@ def _choices_for(form, report) -> None:
             (d.pk, d.name) for d in report.municipality.departments.all()]
     if "category" in form.fields:
         form.fields["category"].choices = [
-            (c.code, c.name) for c in report.municipality.categories.filter(active=True)]
+            (c.code, c.name) for c in staff.active_categories(report.municipality)]
     if "assignee" in form.fields:
         form.fields["assignee"].choices = [("", "—")] + [
             (u.pk, u.get_username()) for u in staff.colleagues_for(report)]
@@ -198,8 +196,9 @@ def _choices_for(form, report) -> None:
 @staff_required
 @require_POST
 def action(request, report_id: int, name: str):
-    """Run one triage action. A stale version gets 409 with the fresh report and a message;
-    bad input 400 with the fields named; out of scope 404."""
+    """Run one triage action. A refusal is shown on the fresh report with the error's own
+    status (409 for a stale version, with a warning to reload, or a refused transition; 400
+    for bad input, with the fields named); out of scope 404."""
     if name not in ACTIONS:
         raise Http404("No such action")
     report = _report_or_404(request, report_id)
@@ -212,21 +211,21 @@ def action(request, report_id: int, name: str):
         run(request.user, report.pk, form.cleaned_data)
     except PermissionDenied:
         raise Http404("No such report") from None
-    except (InvalidInput, InvalidTransition) as exc:
-        # A stale version is 409 (someone else changed the report); a refused change 400.
+    except ApplicationError as exc:
         return _detail_with_error(request, report, name, {
             field: [{"message": m} for m in msgs] for field, msgs in exc.errors.items()},
-            409 if isinstance(exc, StaleVersion) else 400, message=exc.message)
+            exc.status_code, message=exc.message, stale=isinstance(exc, StaleVersion))
     messages.success(request, _("Saved."))
     return redirect("staff-report", report_id=report.pk)
 
 
-def _detail_with_error(request, report, action_name, errors, status, message=""):
+def _detail_with_error(request, report, action_name, errors, status, message="",
+                       stale=False):
     fresh = _report_or_404(request, report.pk)
     context = _detail_context(request, fresh, action_errors={
         "action": action_name, "message": message or _("Some fields are invalid."),
         "fields": {field: " ".join(e["message"] for e in errs) for field, errs in errors.items()},
-        "conflict": status == 409})
+        "conflict": stale})
     return render(request, "frontend/staff/detail.html", context, status=status)
 
 
@@ -312,7 +311,7 @@ class _Echo:
 @staff_required
 def export(request):
     """The filtered queue as CSV, streamed row by row (never the whole queue in memory)."""
-    form = _queue_form(request)
+    form = _queue_form(request, list(staff.departments_for(request.user)))
     filters = form.filters() if request.GET else staff.QueueFilters()
     queue_qs = staff.staff_queue(request.user, filters)
     writer = csv.writer(_Echo())

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest
 
-from geoservice.errors import ApplicationError
+from geoservice.errors import Forbidden, RateLimited
 from geoservice.lib.client import client_address
 from geoservice.lib.ratelimit import allow
 from reports.api.keys import client_for_key
@@ -16,18 +16,8 @@ PHOTO_TOKEN_SALT = "reports.photo-upload"
 PHOTO_TOKEN_MAX_AGE = 3600
 
 
-class InvalidApiKey(ApplicationError):
-    status_code = 403
+class InvalidApiKey(Forbidden):
     default_message = "The API key is missing, unknown or revoked."
-
-
-class RateLimited(ApplicationError):
-    status_code = 429
-    default_message = "Too many requests."
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def api_client_from_header(request: HttpRequest) -> ApiClient | None:
@@ -54,7 +44,7 @@ def check_rate(request: HttpRequest, client: ApiClient | None, *, posting: bool)
     else:
         return
     if not ok:
-        raise RateLimited(f"Too many requests; try again in {retry} s.", retry)
+        raise RateLimited(f"Too many requests; try again in {retry} s.", retry_after=retry)
 
 
 def idempotency_scope(request: HttpRequest, client: ApiClient | None) -> str:

@@ -6,11 +6,11 @@ import datetime as dt
 import math
 
 from django.contrib.gis.geos import Point
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from geoservice.lib.dates import parse_iso_datetime
 from maps.geo import valid_lon_lat
 
 
@@ -107,20 +107,11 @@ class AwareDateTimeField(serializers.Field):
     """ISO 8601 date-time; a value without an offset is taken as UTC."""
 
     def to_internal_value(self, data) -> dt.datetime:
-        text = str(data).strip()
-        if "T" in text and " " in text:
-            # An unencoded "+" in a query string arrives as a space: …T08:00:00 01:00.
-            text = text.replace(" ", "+")
-        try:
-            value = parse_datetime(text)
-        except ValueError:
-            value = None
+        value = parse_iso_datetime(str(data))
         if value is None:
             raise serializers.ValidationError(
                 "Use an ISO 8601 date-time such as 2026-11-27T08:00:00Z."
             )
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
         return value
 
 

@@ -33,16 +33,10 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from geoservice.errors import InvalidInput, StillRunning, Unprocessable
 from reports.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
-
-
-class IdempotencyProblem(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def request_fingerprint(request: HttpRequest) -> str:
@@ -79,19 +73,17 @@ def run_idempotent(request: HttpRequest, scope: str, handler: Callable[[], HttpR
         return handler()
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise IdempotencyProblem(400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} "
-                                      "printable characters.")
+        raise InvalidInput(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable "
+                           "characters.", {"Idempotency-Key": ["Not a usable key."]})
     fingerprint = request_fingerprint(request)
     _forget_old_keys()
     with transaction.atomic():
         if not _claim(scope, key):
-            raise IdempotencyProblem(
-                409, "A request with this Idempotency-Key is still being processed.")
+            raise StillRunning(retry_after=1)
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
         if existing is not None:
             if existing.request_hash != fingerprint:
-                raise IdempotencyProblem(
-                    422, "This Idempotency-Key was used for a different request.")
+                raise Unprocessable("This Idempotency-Key was used for a different request.")
             return _replay(existing)
         response = handler()
         if hasattr(response, "render") and not getattr(response, "is_rendered", True):

@@ -7,6 +7,7 @@ import re
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from maps.geo import MAX_RADIUS_M
 from maps.models import Area
 from reports.api.fields import (
     AwareDateTimeField,
@@ -20,9 +21,14 @@ from reports.api.fields import (
     parse_float,
 )
 from reports.lifecycle import Status
-from reports.models import DESCRIPTION_MAX_LENGTH, Category, CategoryQuestion, Municipality
+from reports.models import (
+    DESCRIPTION_MAX_LENGTH,
+    KLE_PREFIX_PATTERN,
+    Category,
+    CategoryQuestion,
+    Municipality,
+)
 
-MAX_RADIUS_M = 50_000
 PHONE = re.compile(r"[0-9 +()\-]{0,40}")
 
 
@@ -70,7 +76,7 @@ class ReportListQuery(serializers.Serializer):
     radius = serializers.FloatField(required=False, min_value=1, max_value=MAX_RADIUS_M)
     status = CommaListField(required=False)
     category = CommaListField(required=False)
-    kle = serializers.RegexField(r"^\d{2}(\.\d{2}){0,2}$", required=False,
+    kle = serializers.RegexField(rf"^{KLE_PREFIX_PATTERN}$", required=False,
                                  error_messages={"invalid": "Use NN, NN.NN or NN.NN.NN."})
     municipality = CommaListField(required=False)
     department = CommaListField(required=False)

@@ -15,13 +15,13 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geoservice.errors import ApplicationError, NotFound, PayloadTooLarge, error_body
+from geoservice.errors import ApplicationError, NotFound, render_error
 from geoservice.lib import health
 from maps.geo import simplified
 from maps.selectors import addresses_search, nearest_address
 from reports import selectors, services
 from reports.api import access, schema
-from reports.api.idempotency import IdempotencyProblem, run_idempotent
+from reports.api.idempotency import run_idempotent
 from reports.api.serializers import (
     AddressQuery,
     AlertInput,
@@ -35,7 +35,8 @@ from reports.api.serializers import (
     ReportListQuery,
     TileQuery,
 )
-from reports.models import Municipality, Report
+from reports.models import Report
+from reports.photos import read_uploads
 from reports.tiles import Tile, TileFilters, reports_tile
 
 GEOJSON = "application/geo+json"
@@ -77,40 +78,13 @@ class ApiView(APIView):
         try:
             client = access.api_client_from_header(request)
             access.check_rate(request, client, posting=request.method == "POST")
-        except access.RateLimited as exc:
-            response = _error_response(exc.message, exc.status_code)
-            response["Retry-After"] = str(exc.retry_after)
-            return response
-        except ApplicationError as exc:
-            return _error_response(exc.message, exc.status_code, exc.errors)
-        request.api_client = client
-        if request.method != "POST":
-            return super().dispatch(request, *args, **kwargs)
-        try:
+            request.api_client = client
+            if request.method != "POST":
+                return super().dispatch(request, *args, **kwargs)
             return run_idempotent(request, access.idempotency_scope(request, client),
                                   lambda: super(ApiView, self).dispatch(request, *args, **kwargs))
-        except IdempotencyProblem as exc:
-            response = _error_response(exc.message, exc.status)
-            if exc.status == 409:
-                response["Retry-After"] = "1"
-            return response
-
-
-
-def _error_response(message: str, status_code: int, errors: dict | None = None) -> HttpResponse:
-    return HttpResponse(json.dumps(error_body(message, errors)), status=status_code,
-                        content_type="application/json")
-
-
-def _read_photos(files, field: str) -> list[bytes]:
-    photos = []
-    for index, upload in enumerate(files):
-        if upload.size > settings.PHOTO_MAX_BYTES:
-            raise PayloadTooLarge(
-                f"A photo may be at most {settings.PHOTO_MAX_BYTES} bytes.",
-                {f"{field}.{index}": [f"{upload.size} bytes is too large."]})
-        photos.append(upload.read())
-    return photos
+        except ApplicationError as exc:  # refused before DRF's own handling
+            return render_error(request, exc)
 
 
 class ReportListCreate(ApiView):
@@ -160,7 +134,7 @@ class ReportListCreate(ApiView):
                 raise ValidationError(
                     {"report": ["Put the report as a JSON document in the `report` field."]}
                 ) from None
-            photos = _read_photos(request.FILES.getlist("photo"), "photo")
+            photos = read_uploads(request.FILES.getlist("photo"), "photo")
         serializer = ReportCreateInput(data=payload)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -201,7 +175,7 @@ class ReportPhotos(ApiView):
 
     @schema.report_photos
     def post(self, request, report_id: int):
-        report = Report.objects.filter(pk=report_id).only("id", "municipality_id").first()
+        report = selectors.report_scope(report_id)
         if report is None:
             raise NotFound(f"No report {report_id}.")
         if not access.may_add_photo(report, request.api_client,
@@ -213,7 +187,7 @@ class ReportPhotos(ApiView):
         if len(uploads) != 1:
             raise ValidationError({"photo": ["Send exactly one file in the `photo` field."]})
         photo = services.photo_add(report_id=report.id,
-                                   data=_read_photos(uploads, "photo")[0])
+                                   data=read_uploads(uploads, "photo")[0])
         return Response({"url": photo.url, "thumbnail_url": photo.thumbnail_url,
                          "width": photo.width, "height": photo.height},
                         status=status.HTTP_201_CREATED)
@@ -291,7 +265,7 @@ class CategoryList(APIView):
     def get(self, request):
         if "municipality" in request.query_params and "lon" not in request.query_params:
             code = request.query_params["municipality"]
-            municipality = Municipality.objects.filter(code=code, active=True).first()
+            municipality = selectors.served_municipality(code)
             if municipality is None:
                 raise ValidationError({"municipality": [f"No served municipality {code!r}."]})
         else:
@@ -307,7 +281,7 @@ class CategoryList(APIView):
 class MunicipalityList(APIView):
     @schema.municipalities
     def get(self, request):
-        municipalities = Municipality.objects.filter(active=True).select_related("area")
+        municipalities = selectors.served_municipalities().order_by("name")
         return Response(MunicipalityOutput(municipalities, many=True).data)
 
 

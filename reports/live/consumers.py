@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from geoservice.errors import InvalidInput, error_frame
 from reports import selectors
 from reports.lifecycle import Status
 from reports.live import events
@@ -28,10 +29,6 @@ FRAME_RATE = 5.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
-
-
-class ProtocolError(Exception):
-    """A client frame we cannot act on; answered with an error frame, never a close."""
 
 
 class _JsonConsumer(AsyncJsonWebsocketConsumer):
@@ -72,18 +69,18 @@ class _JsonConsumer(AsyncJsonWebsocketConsumer):
             return await self.send_error('Send a JSON object with a "type".')
         try:
             await self.handle(content)
-        except ProtocolError as exc:
-            await self.send_error(str(exc))
+        except InvalidInput as exc:  # a frame we cannot act on: an error frame, no close
+            await self.send_json(error_frame(exc))
 
     async def handle(self, content: dict[str, Any]) -> None:
         kind = content.get("type")
         if kind == "ping":
             await self.send_json({"type": "pong"})
             return
-        raise ProtocolError(f"Unknown message type {kind!r}.")
+        raise InvalidInput(f"Unknown message type {kind!r}.")
 
     async def send_error(self, message: str) -> None:
-        await self.send_json({"type": "error", "message": message})
+        await self.send_json(error_frame(InvalidInput(message)))
 
     async def join(self, groups: set[str]) -> None:
         """Follow exactly these groups (through this process's hub, see reports.live.hub)."""
@@ -104,14 +101,14 @@ class _JsonConsumer(AsyncJsonWebsocketConsumer):
 
 def _parse_bbox(value: Any) -> tuple[float, float, float, float]:
     if not isinstance(value, list) or len(value) != 4:
-        raise ProtocolError('"bbox" must be [minlon, minlat, maxlon, maxlat].')
+        raise InvalidInput('"bbox" must be [minlon, minlat, maxlon, maxlat].')
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
-        raise ProtocolError('"bbox" values must be numbers.')
+        raise InvalidInput('"bbox" values must be numbers.')
     min_lon, min_lat, max_lon, max_lat = (float(v) for v in value)
     if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
-        raise ProtocolError('"bbox" values must be finite.')
+        raise InvalidInput('"bbox" values must be finite.')
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise ProtocolError('"bbox" must lie in [-180, 180] x [-90, 90] with min < max.')
+        raise InvalidInput('"bbox" must lie in [-180, 180] x [-90, 90] with min < max.')
     return min_lon, min_lat, max_lon, max_lat
 
 
@@ -119,16 +116,16 @@ def _parse_filters(value: Any) -> dict[str, set[str]]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ProtocolError('"filters" must be an object.')
+        raise InvalidInput('"filters" must be an object.')
     unknown = set(value) - {"status", "category"}
     if unknown:
-        raise ProtocolError(f"Unknown filters: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(f"Unknown filters: {', '.join(sorted(unknown))}.")
     filters = {}
     for key, items in value.items():
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise ProtocolError(f'Filter "{key}" must be a list of strings.')
+            raise InvalidInput(f'Filter "{key}" must be a list of strings.')
         if key == "status" and set(items) - set(Status.values):
-            raise ProtocolError(f"Unknown status; use {', '.join(Status.values)}.")
+            raise InvalidInput(f"Unknown status; use {', '.join(Status.values)}.")
         if items:
             filters[key] = set(items)
     return filters

@@ -6,6 +6,7 @@ from reports.models.notifications import AreaAlert, Notification, Subscription, 
 from reports.models.organisation import Department, Municipality, StaffMembership
 from reports.models.report import DESCRIPTION_MAX_LENGTH, Photo, Priority, Report, ReportEvent
 from reports.models.subjects import (
+    KLE_PREFIX_PATTERN,
     KLE_PREFIX_VALIDATOR,
     Category,
     CategoryQuestion,
@@ -15,6 +16,7 @@ from reports.models.subjects import (
 )
 
 __all__ = [
+    "KLE_PREFIX_PATTERN",
     "ApiClient",
     "ApiKey",
     "AreaAlert",

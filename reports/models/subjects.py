@@ -9,8 +9,10 @@ from django.core.validators import RegexValidator
 from reports.lifecycle import Status
 from reports.models.organisation import Department, Municipality, _same_municipality
 
+# A KLE number or prefix: NN (hovedgruppe), NN.NN (gruppe) or NN.NN.NN (emne).
+KLE_PREFIX_PATTERN = r"\d{2}(\.\d{2}){0,2}"
 KLE_PREFIX_VALIDATOR = RegexValidator(
-    r"^(\d{2}(\.\d{2}){0,2})?$",
+    rf"^({KLE_PREFIX_PATTERN})?$",
     "A KLE prefix is empty (all subjects), NN, NN.NN or NN.NN.NN.",
 )
 

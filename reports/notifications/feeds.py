@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.gis.measure import D
 from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.utils.feedgenerator import Atom1Feed
 
-from maps.geo import make_point, metres_envelope, valid_lon_lat
+from maps.geo import MAX_RADIUS_M, make_point, valid_lon_lat
 from maps.models import Area
+from maps.selectors import area_by_id
+from reports import selectors
 from reports.models import Report
 
 FEED_SIZE = 50
@@ -19,9 +20,8 @@ class _ReportFeed(Feed):
     feed_type = Atom1Feed
 
     def items(self, obj):
-        return (self.reports(obj).filter(public=True)
-                .select_related("category", "department").order_by("-created_at", "-id")
-                [:FEED_SIZE])
+        return (self.reports(obj).select_related("category", "department")
+                .order_by("-created_at", "-id")[:FEED_SIZE])
 
     def item_title(self, report: Report) -> str:
         where = f", {report.address}" if report.address else ""
@@ -47,7 +47,7 @@ class _ReportFeed(Feed):
 
 class AreaFeed(_ReportFeed):
     def get_object(self, request, area_id: int):
-        area = Area.objects.filter(pk=area_id).first()
+        area = area_by_id(area_id)
         if area is None:
             raise Http404("No such area")
         return area
@@ -62,7 +62,7 @@ class AreaFeed(_ReportFeed):
         return f"Indberetninger fra borgere i {area.name} (OS2geo)."
 
     def reports(self, area: Area):
-        return Report.objects.filter(location__intersects=area.geom)
+        return selectors.public_reports_in_area(area)
 
 
 class NearFeed(_ReportFeed):
@@ -72,8 +72,8 @@ class NearFeed(_ReportFeed):
             radius = float(request.GET.get("radius", 500))
         except (KeyError, ValueError):
             raise Http404("Use ?lon=&lat=&radius= (metres)") from None
-        if not valid_lon_lat(lon, lat) or not 1 <= radius <= 50_000:
-            raise Http404("lon/lat out of range or radius not within 1..50000 m")
+        if not valid_lon_lat(lon, lat) or not 1 <= radius <= MAX_RADIUS_M:
+            raise Http404(f"lon/lat out of range or radius not within 1..{MAX_RADIUS_M} m")
         return make_point(lon, lat), radius
 
     def title(self, obj) -> str:
@@ -88,5 +88,4 @@ class NearFeed(_ReportFeed):
 
     def reports(self, obj):
         point, radius = obj
-        return Report.objects.filter(location__intersects=metres_envelope(point, radius),
-                                     location__distance_lte=(point, D(m=radius)))
+        return selectors.public_reports_near(point, radius)

@@ -70,6 +70,19 @@ def render_errors(fmt: str, status: int, descriptions: list[str]) -> HttpRespons
 
 def error_response(request, error) -> HttpResponse:
     """An application error on an Open311 route (geoservice.errors.render_error), in the
-    format the route asked for."""
+    format the route asked for: one description per field error, in the parameter names
+    the client sent (a location error, which names the nearest municipality, as it is)."""
     fmt = "xml" if request.path.endswith(".xml") else "json"
-    return render_errors(fmt, error.status_code, [error.message])
+    descriptions = [f"{_open311_field(field)}: {message}"
+                    for field, messages in error.errors.items() for message in messages]
+    if not descriptions or error.errors.get("location"):
+        descriptions = [error.message]
+    return render_errors(fmt, error.status_code, descriptions)
+
+
+def _open311_field(field: str) -> str:
+    """Our field names in the names an Open311 client sent."""
+    if field.startswith("answers."):
+        return f"attribute[{field.removeprefix('answers.')}]"
+    return {"location": "lat/long", "category": "service_code", "photos": "media"}.get(
+        field.split(".")[0], field)

@@ -8,12 +8,11 @@ import statistics
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.contrib.gis.measure import D
 from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from maps.geo import metres_envelope
 from maps.models import Area
+from maps.selectors import within_metres
 from reports.lifecycle import OPEN_STATUSES, Status
 from reports.models import (
     Category,
@@ -93,6 +92,16 @@ def staff_queue(user, filters: QueueFilters) -> QuerySet[Report]:
     return qs.order_by(*SORTS.get(filters.sort, SORTS["newest"]))
 
 
+def queue_row(user, report_id: int) -> Report | None:
+    """One report as a queue row shows it (live updates swap rows in)."""
+    return staff_queue(user, QueueFilters()).filter(pk=report_id).first()
+
+
+def active_categories(municipality) -> QuerySet[Category]:
+    """The categories a report of the municipality can be moved to."""
+    return municipality.categories.filter(active=True).order_by("name")
+
+
 def staff_changes_since(user, since: dt.datetime, after_id: int | None = None,
                         limit: int = 500) -> list[dict]:
     """Reports in the user's scope changed after (`since`, `after_id`), oldest change first,
@@ -122,8 +131,7 @@ def duplicate_candidates(report: Report, user, radius_m: float = 300, limit: int
         staff_reports(user).filter(municipality_id=report.municipality_id, public=True,
                                    status__in=list(OPEN_STATUSES))
         .exclude(pk=report.pk)
-        .filter(location__intersects=metres_envelope(report.location, radius_m),
-                location__distance_lte=(report.location, D(m=radius_m)))
+        .filter(within_metres(report.location, radius_m))
         .select_related("category").order_by("created_at")[:limit])
 
 
@@ -155,6 +163,12 @@ def response_templates_for(report: Report) -> list[ResponseTemplate]:
 def departments_for(user) -> QuerySet[Department]:
     return Department.objects.filter(pk__in=staff_department_ids(user)).select_related(
         "municipality").order_by("municipality__name", "name")
+
+
+def districts_for(departments: list[Department]) -> QuerySet[Area]:
+    """The districts of the departments' municipalities (the queue's district filter)."""
+    return Area.objects.filter(kind=Area.Kind.DISTRICT, parent__code__in={
+        d.municipality.code for d in departments}).order_by("name")
 
 
 def categories_for(user) -> QuerySet[Category]:

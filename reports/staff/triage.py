@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from geoservice.errors import InvalidInput, InvalidTransition
+from geoservice.errors import ApplicationError, InvalidInput
 from maps.geo import haversine_m
 from reports import changes, selectors, services
 from reports.lifecycle import Status
@@ -293,6 +293,6 @@ def reports_bulk(*, actor, report_ids: list[int], action: str, **arguments) -> B
             result.done.append(report_id)
         except PermissionDenied:
             result.failed[report_id] = "You cannot handle this report."
-        except (InvalidInput, InvalidTransition) as exc:
+        except ApplicationError as exc:
             result.failed[report_id] = exc.message
     return result

@@ -1,6 +1,6 @@
 import pytest
 
-from geoservice.errors import InvalidInput, InvalidTransition
+from geoservice.errors import InvalidInput, InvalidTransition, StaleVersion
 from reports import services
 from reports.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, TRANSITIONS, Status, open311_status
 from reports.models import Report, ReportEvent
@@ -111,7 +111,7 @@ def test_duplicate_needs_another_report_of_the_same_municipality(report):
 
 def test_stale_version_is_refused(report):
     services.report_transition(report_id=report.pk, to_status="acknowledged", expected_version=1)
-    with pytest.raises(InvalidTransition) as caught:
+    with pytest.raises(StaleVersion) as caught:
         services.report_transition(report_id=report.pk, to_status="in_progress",
                                    expected_version=1)
     assert "version" in caught.value.errors

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 
-from geoservice.errors import InvalidInput, InvalidTransition
+from geoservice.errors import InvalidInput, StaleVersion
 from reports import services
 from reports.live import events
 from reports.models import Notification, StaffMembership
@@ -139,6 +139,6 @@ def test_assign_only_to_colleagues_and_stale_versions_are_refused(world):
                          assignee_id=world["colleague"].pk, expected_version=1)
     report.refresh_from_db()
     assert report.assigned_to == world["colleague"] and report.version == 2
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(StaleVersion):
         triage.report_reply(actor=world["colleague"], report_id=report.pk, text="x",
                             expected_version=1)

@@ -13,7 +13,7 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from geoservice.errors import InvalidInput, InvalidTransition
+from geoservice.errors import InvalidInput, StaleVersion
 from reports import services
 from reports.live import events
 from reports.models import Report, ReportEvent, Subscription
@@ -71,7 +71,7 @@ def test_staff_status_change_is_scoped_and_versioned(world):
     with pytest.raises(PermissionDenied):
         triage.report_set_status(actor=world["outsider"], report_id=report.pk,
                                  to_status="acknowledged")
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(StaleVersion):
         triage.report_set_status(actor=world["caseworker"], report_id=report.pk,
                                  to_status="acknowledged", expected_version=7)
     triage.report_set_status(actor=world["caseworker"], report_id=report.pk,
