@@ -120,12 +120,12 @@ def test_key_still_in_progress_is_409(api, world):
 def test_a_failed_request_leaves_no_key_behind(api, world, monkeypatch):
     """A request that dies mid-way (here: after its report row was written) rolls back its
     key with its report, so the retry files the report once."""
-    from reports import services
+    from reports.services import filing
 
     def broken(*args, **kwargs):
         raise RuntimeError("the process died here")
 
-    monkeypatch.setattr(services, "announce", broken)
+    monkeypatch.setattr(filing, "announce", broken)
     api.raise_request_exception = False
     assert post(api, body(), HTTP_IDEMPOTENCY_KEY="crash").status_code == 500
     assert Report.objects.count() == 0 and not IdempotencyRecord.objects.exists()

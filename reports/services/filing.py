@@ -1,6 +1,5 @@
-"""Filing reports and the citizen-side changes (confirmation, photos, following, alerts), and
-the status lifecycle's one writer (`report_transition`). Staff changes are in
-reports.staff.triage; both change existing reports through reports.changes."""
+"""Filing a report: validate, route and store it with its first timeline rows, answers and
+photos; confirmation of web reports; announcing a report once it is public; more photos."""
 
 from __future__ import annotations
 
@@ -13,27 +12,23 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from geoservice.errors import (
     InvalidInput,
-    InvalidTransition,
     NotFound,
     OutsideServiceArea,
     UnknownCategory,
 )
 from maps.geo import valid_lon_lat
-from maps.models import Area
 from maps.selectors import nearest_address
 from reports import changes, selectors
-from reports.lifecycle import NEEDS_PUBLIC_TEXT, Status, can_transition
+from reports.lifecycle import Status
 from reports.live import events
 from reports.models import (
     DESCRIPTION_MAX_LENGTH,
     ApiClient,
-    AreaAlert,
     Category,
     Municipality,
     Photo,
@@ -298,63 +293,6 @@ def reports_expire_unconfirmed() -> int:
 
 
 @transaction.atomic
-def report_transition(
-    *,
-    report_id: int,
-    to_status: str,
-    actor=None,
-    actor_label: str = "",
-    public_text: str = "",
-    internal_text: str = "",
-    duplicate_of_id: int | None = None,
-    expected_version: int | None = None,
-    at=None,
-) -> Report:
-    """Move a report to `to_status` (see reports.lifecycle.TRANSITIONS) and record it.
-
-    Locks the report row, so concurrent transitions serialise; with `expected_version` a
-    change based on a stale copy raises StaleVersion instead of overwriting.
-    """
-    report = changes.lock(report_id, expected_version=expected_version)
-    return transition_locked(report, to_status=to_status, actor=actor,
-                             actor_label=actor_label, public_text=public_text,
-                             internal_text=internal_text, duplicate_of_id=duplicate_of_id,
-                             at=at)
-
-
-def transition_locked(report: Report, *, to_status: str, actor=None, actor_label: str = "",
-                      public_text: str = "", internal_text: str = "",
-                      duplicate_of_id: int | None = None, duplicate_scope=None, at=None
-                      ) -> Report:
-    """The only writer of `status`, on a report locked by reports.changes.lock. With
-    `duplicate_scope` (a staff user), the original of a duplicate must be in their scope."""
-    if to_status not in Status.values:
-        raise InvalidInput("Unknown status.", {"status": [f"Unknown status {to_status!r}."]})
-    if not can_transition(report.status, to_status):
-        raise InvalidTransition(
-            f"A report that is {report.status} cannot become {to_status}.",
-            {"status": [f"Not allowed from {report.status}."]},
-        )
-    public_text = public_text.strip()
-    if to_status in NEEDS_PUBLIC_TEXT and not public_text:
-        raise InvalidInput("Some fields are invalid.",
-                           {"public_text": [f"Say publicly why the report is {to_status}."]})
-    duplicate_of = None
-    if to_status == Status.DUPLICATE:
-        duplicate_of = duplicate_target(report, duplicate_of_id, staff=duplicate_scope)
-    from_status = report.status
-    report.status = to_status
-    report.duplicate_of = duplicate_of if to_status == Status.DUPLICATE else None
-    changes.record(report, kind=ReportEvent.Kind.STATUS, fields=("status", "duplicate_of"),
-                   actor=actor, actor_label=actor_label, from_status=from_status,
-                   to_status=to_status, public_text=public_text, internal_text=internal_text,
-                   at=at)
-    outbox.enqueue_report_updated(report, public_text=mask_identity_numbers(public_text),
-                                  status_changed=True)
-    return report
-
-
-@transaction.atomic
 def photo_add(*, report_id: int, data: bytes) -> Photo:
     """Validate, re-encode and store one more photo of a report; an event follows."""
     report = changes.lock(report_id)
@@ -365,44 +303,6 @@ def photo_add(*, report_id: int, data: bytes) -> Photo:
     changes.record(report, kind=ReportEvent.Kind.PHOTO, actor_label=CITIZEN,
                    internal_text=f"Photo {photo.width}x{photo.height} added.")
     return photo
-
-
-@transaction.atomic
-def report_follow(*, report_id: int, email: str, language: str = "da") -> Subscription:
-    """Ask to follow a report ("this is my problem too"): a confirmation mail is enqueued
-    unless the address already follows it. Only public reports can be followed."""
-    report = Report.objects.filter(pk=report_id, public=True).first()
-    if report is None:
-        raise NotFound(f"No report {report_id}.")
-    email = email.strip().lower()
-    subscription, _ = Subscription.objects.get_or_create(
-        report=report, email=email, defaults={"language": _language(language)})
-    if subscription.confirmed_at is None:
-        outbox.enqueue_follow_confirmation(subscription)
-    return subscription
-
-
-def subscription_confirm(*, token: str) -> Subscription:
-    """Confirm a follow from its signed link (raises BadToken)."""
-    subscription = Subscription.objects.filter(
-        pk=links.read("follow-confirm", token)).select_related("report").first()
-    if subscription is None:
-        raise links.BadToken("This subscription no longer exists.")
-    if subscription.confirmed_at is None:
-        subscription.confirmed_at = timezone.now()
-        subscription.save(update_fields=["confirmed_at"])
-    return subscription
-
-
-def subscription_unsubscribe(*, token: str) -> Report | None:
-    """End a follow from its signed one-click link; idempotent (raises BadToken)."""
-    subscription = Subscription.objects.filter(
-        pk=links.read("follow-unsubscribe", token)).select_related("report").first()
-    if subscription is None:
-        return None  # already unsubscribed
-    report = subscription.report
-    subscription.delete()
-    return report
 
 
 def _store_photo(report: Report, processed) -> Photo:
@@ -422,81 +322,3 @@ def _store_photo(report: Report, processed) -> Photo:
 
 def _absolute(url: str) -> str:
     return url if url.startswith(("http://", "https://")) else f"{settings.SITE_URL}{url}"
-
-
-def duplicate_target(report: Report, duplicate_of_id: int | None, *, staff=None) -> Report:
-    """The original a report duplicates: another public report of the same municipality
-    that is not itself a duplicate, and with `staff`, one in that user's departments."""
-    if duplicate_of_id is None:
-        raise InvalidInput("Some fields are invalid.",
-                           {"duplicate_of": ["Name the report this one duplicates."]})
-    target = Report.objects.filter(pk=duplicate_of_id).first()
-    if staff is not None and target is not None and (
-            target.department_id not in selectors.staff_department_ids(staff)):
-        target = None  # outside the user's scope it does not exist
-    if target is None or target.pk == report.pk:
-        raise InvalidInput("Some fields are invalid.",
-                           {"duplicate_of": ["No such other report."]})
-    if target.municipality_id != report.municipality_id:
-        raise InvalidInput("Some fields are invalid.",
-                           {"duplicate_of": ["The original must be in the same municipality."]})
-    if target.status == Status.DUPLICATE:
-        raise InvalidInput("Some fields are invalid.",
-                           {"duplicate_of": ["That report is itself a duplicate."]})
-    if not target.public:
-        raise InvalidInput("Some fields are invalid.", {"duplicate_of": [
-            "The original must be public (confirmed and not hidden)."]})
-    return target
-
-
-@transaction.atomic
-def alert_subscribe(*, email: str, area_id: int | None = None, location: Point | None = None,
-                    radius_m: int | None = None, frequency: str = "immediate",
-                    language: str = "da") -> AreaAlert:
-    """Ask for mail about new reports in an area or circle; confirmed by mail first."""
-    if (area_id is None) == (location is None):
-        raise InvalidInput("Give an area or a point with a radius.",
-                           {"area": ["Give either area or near + radius."]})
-    if area_id is not None and not Area.objects.filter(pk=area_id).exists():
-        raise InvalidInput("Unknown area.", {"area": [f"No area {area_id}."]})
-    alert = AreaAlert.objects.create(
-        email=email.strip().lower(), area_id=area_id, location=location,
-        radius_m=radius_m if location is not None else None, frequency=frequency,
-        language=_language(language))
-    outbox.enqueue_alert_confirmation(alert)
-    return alert
-
-
-def alert_confirm(*, token: str) -> AreaAlert:
-    alert = AreaAlert.objects.filter(pk=links.read("alert-confirm", token)).first()
-    if alert is None:
-        raise links.BadToken("This alert no longer exists.")
-    if alert.confirmed_at is None:
-        alert.confirmed_at = timezone.now()
-        alert.save(update_fields=["confirmed_at"])
-    return alert
-
-
-def alert_unsubscribe(*, token: str) -> None:
-    AreaAlert.objects.filter(pk=links.read("alert-unsubscribe", token)).delete()
-
-
-def alerts_send_digests() -> int:
-    """Enqueue the daily digests that are due; several workers may call it at once."""
-    now = timezone.now()
-    sent = 0
-    due = Q(last_digest_at__lte=now - dt.timedelta(days=1)) | Q(
-        last_digest_at__isnull=True, confirmed_at__lte=now - dt.timedelta(days=1))
-    with transaction.atomic():
-        alerts = list(AreaAlert.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            due, frequency=AreaAlert.Frequency.DAILY, confirmed_at__isnull=False)
-            .select_related("area")[:500])
-        for alert in alerts:
-            reports = selectors.public_reports_for_alert(
-                alert, alert.last_digest_at or alert.confirmed_at)
-            if reports:
-                outbox.enqueue_alert_digest(alert, reports)
-                sent += 1
-            alert.last_digest_at = now
-            alert.save(update_fields=["last_digest_at"])
-    return sent
