@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from frontend.basemap import basemap_style
 from reports import services
 from reports.lifecycle import OPEN_STATUSES, Status
+from reports.models import DESCRIPTION_MAX_LENGTH
 from reports.notifications.links import BadToken, read
 from reports.selectors import public_report, public_timeline, served_municipality_codes
 
@@ -23,6 +24,14 @@ def map_config() -> dict:
         "statuses": [{"code": code, "label": str(label),
                       "open": code in OPEN_STATUSES}
                      for code, label in Status.choices],
+        # The rules the browser applies too, from the one place each is set.
+        "limits": {
+            "photosPerReport": settings.PHOTO_MAX_PER_REPORT,
+            "photoResizeSide": settings.PHOTO_BROWSER_RESIZE_SIDE,
+            "addressMaxDistanceM": settings.REPORT_ADDRESS_MAX_DISTANCE_M,
+            "duplicateRadiusM": settings.DUPLICATE_RADIUS_M,
+            "descriptionMaxLength": DESCRIPTION_MAX_LENGTH,
+        },
     }
 
 

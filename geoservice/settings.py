@@ -308,6 +308,12 @@ DATA_UPLOAD_MAX_NUMBER_FILES = PHOTO_MAX_PER_REPORT
 # Photos decoded at once per process, and how long one may wait for a turn (then 503).
 PHOTO_DECODE_CONCURRENCY = env_int("PHOTO_DECODE_CONCURRENCY", os.cpu_count() or 2)
 PHOTO_DECODE_WAIT_SECONDS = env_int("PHOTO_DECODE_WAIT_SECONDS", 30)
+# The citizen map makes photos at most this many pixels on their longest side before it
+# sends them (phones take 4000-pixel photos of several MB).
+PHOTO_BROWSER_RESIZE_SIDE = env_int("PHOTO_BROWSER_RESIZE_SIDE", 1600)
+# Open reports of the same category within this many metres are offered to the citizen to
+# follow instead of filing a new one.
+DUPLICATE_RADIUS_M = env_int("DUPLICATE_RADIUS_M", 250)
 # Longest side of stored photos and thumbnails, in pixels.
 PHOTO_MAX_SIDE = env_int("PHOTO_MAX_SIDE", 2048)
 PHOTO_THUMBNAIL_SIDE = env_int("PHOTO_THUMBNAIL_SIDE", 320)

@@ -49,24 +49,35 @@ class QueueFilterForm(forms.Form):
 
 
 class VersionedForm(forms.Form):
+    """An action on one report: it carries the version the user saw (a stale one is 409).
+    The detail page renders these forms (their labels, widgets and ids); the ids are the
+    page's and its script's handles."""
+
+    label_suffix = ""
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
+def _text(rows: int, id_: str, **attrs) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "id": id_, **attrs})
+
+
 class StatusForm(VersionedForm):
-    status = forms.ChoiceField(label=_("New status"), choices=Status.choices)
-    public_text = forms.CharField(label=_("Public reply (shown to the reporter)"),
-                                  required=False, widget=forms.Textarea(attrs={"rows": 3}),
+    status = forms.ChoiceField(label=_("New status"), choices=Status.choices,
+                               widget=forms.Select(attrs={"id": "status-select"}))
+    public_text = forms.CharField(label=_("Public reply (needed to resolve or reject)"),
+                                  required=False, widget=_text(3, "status-text"),
                                   max_length=5000)
     internal_text = forms.CharField(label=_("Internal note"), required=False, max_length=5000,
-                                    widget=forms.Textarea(attrs={"rows": 2}))
+                                    widget=_text(2, "status-internal"))
 
 
 class MergeForm(VersionedForm):
     into = forms.IntegerField(label=_("Original report"), min_value=1, required=False)
-    into_other = forms.IntegerField(label=_("Original report number"), min_value=1,
-                                    required=False)
+    into_other = forms.IntegerField(label=_("Or its number"), min_value=1, required=False,
+                                    widget=forms.TextInput(attrs={"id": "merge-other",
+                                                                  "inputmode": "numeric"}))
     public_text = forms.CharField(label=_("Public reply"), required=False, max_length=5000,
-                                  widget=forms.Textarea(attrs={"rows": 2}))
+                                  widget=_text(2, "merge-text"))
 
 
     def clean(self):
@@ -78,38 +89,82 @@ class MergeForm(VersionedForm):
 
 
 class RerouteForm(VersionedForm):
-    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
-    reason = forms.CharField(label=_("Reason (internal)"), required=False, max_length=500)
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int,
+                                        widget=forms.Select(attrs={"id": "department"}))
+    reason = forms.CharField(label=_("Reason (internal)"), required=False, max_length=500,
+                             widget=forms.TextInput(attrs={"id": "reroute-reason"}))
 
 
 class CategoryForm(VersionedForm):
-    category = forms.ChoiceField(label=_("Category"))
+    category = forms.ChoiceField(label=_("Category"),
+                                 widget=forms.Select(attrs={"id": "category"}))
 
 
 class MoveForm(VersionedForm):
-    lon = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180)
-    lat = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90)
+    lat = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90,
+                           widget=forms.TextInput(attrs={"id": "move-lat"}))
+    lon = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180,
+                           widget=forms.TextInput(attrs={"id": "move-lon"}))
 
 
 class AssignForm(VersionedForm):
     assignee = forms.TypedChoiceField(label=_("Colleague"), coerce=int, required=False,
-                                      empty_value=None)
+                                      empty_value=None,
+                                      widget=forms.Select(attrs={"id": "assignee"}))
 
 
 class PriorityForm(VersionedForm):
-    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices,
+                                 widget=forms.Select(attrs={"id": "priority"}))
     due = forms.DateTimeField(label=_("Due"), required=False,
-                              widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                              widget=forms.DateTimeInput(attrs={"type": "datetime-local",
+                                                                "id": "due"},
+                                                         format="%Y-%m-%dT%H:%M"),
                               input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
 
 
 class TextForm(VersionedForm):
-    text = forms.CharField(label=_("Text"), max_length=5000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(label=_("Text"), max_length=5000, widget=_text(3, "text"))
+
+
+class ReplyForm(TextForm):
+    text = forms.CharField(label=_("Text (mailed to the reporter and followers)"),
+                           max_length=5000, widget=_text(3, "reply-text"))
+
+
+class NoteForm(TextForm):
+    text = forms.CharField(label=_("Text (staff only)"), max_length=5000,
+                           widget=_text(2, "note-text"))
 
 
 class HideForm(VersionedForm):
-    reason = forms.CharField(label=_("Why (internal)"), max_length=500)
+    reason = forms.CharField(label=_("Why (internal)"), max_length=500,
+                             widget=forms.TextInput(attrs={"id": "hide-reason"}))
+
+
+def action_forms(report, *, next_statuses, departments, categories, colleagues) -> dict:
+    """Every action's form for one report's page, with its choices and current values."""
+    version = {"version": report.version}
+    status = StatusForm(initial=version)
+    status.fields["status"].choices = [(code, label) for code, label in next_statuses
+                                       if code != Status.DUPLICATE]
+    reroute = RerouteForm(initial={**version, "department": report.department_id})
+    reroute.fields["department"].choices = [(d.pk, d.name) for d in departments]
+    category = CategoryForm(initial={**version, "category": report.category.code})
+    category.fields["category"].choices = [(c.code, c.name) for c in categories]
+    assign = AssignForm(initial={**version, "assignee": report.assigned_to_id})
+    assign.fields["assignee"].choices = [("", "—")] + [(u.pk, u.get_username())
+                                                      for u in colleagues]
+    return {
+        "status": status, "merge": MergeForm(initial=version), "reroute": reroute,
+        "category": category, "assign": assign,
+        "move": MoveForm(initial={**version, "lat": f"{report.location.y:.7f}",
+                                  "lon": f"{report.location.x:.7f}"}),
+        "priority": PriorityForm(initial={**version, "priority": report.priority,
+                                          "due": report.expected_at}),
+        "reply": ReplyForm(initial=version), "note": NoteForm(initial=version),
+        "hide": HideForm(initial=version), "unhide": VersionedForm(initial=version),
+    }
 
 
 class BulkForm(forms.Form):

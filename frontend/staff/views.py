@@ -26,7 +26,6 @@ from frontend.staff import forms
 from frontend.views import map_config
 from geoservice.errors import ApplicationError, StaleVersion
 from reports.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
-from reports.models import Priority
 from reports.selectors import staff_department_ids
 from reports.staff import selectors as staff
 from reports.staff import triage
@@ -125,18 +124,38 @@ def _report_or_404(request, report_id: int):
     return report
 
 
+def _simple_actions(report, action_forms: dict) -> list[tuple]:
+    """The actions whose form is all the page shows of them: (name, legend, button, form)."""
+    panels = [
+        ("reply", _("Public reply"), _("Send reply")),
+        ("note", _("Internal note"), _("Add note")),
+        ("assign", _("Assign"), _("Assign")),
+        ("priority", _("Priority and due date"), _("Save")),
+        ("reroute", _("Re-route"), _("Re-route")),
+        ("category", _("Category (routes again)"), _("Change category")),
+        ("move", _("Move the pin (routes again)"), _("Move")),
+        ("unhide", _("Hidden from the public"), _("Show it to the public again"))
+        if report.hidden else ("hide", _("Hide from the public"), _("Hide")),
+    ]
+    return [(name, legend, button, action_forms[name]) for name, legend, button in panels]
+
+
 def _detail_context(request, report, **extra) -> dict:
+    next_statuses = [(s.value, s.label) for s in Status
+                     if s in TRANSITIONS.get(Status(report.status), ())]
+    action_forms = forms.action_forms(
+        report, next_statuses=next_statuses,
+        departments=report.municipality.departments.order_by("name"),
+        categories=staff.active_categories(report.municipality),
+        colleagues=staff.colleagues_for(report))
     return {
         "report": report, "timeline": staff.staff_timeline(report),
         "photos": list(report.photos.all()),
         "candidates": staff.duplicate_candidates(report, request.user),
-        "colleagues": staff.colleagues_for(report),
         "templates": staff.response_templates_for(report),
-        "departments": report.municipality.departments.order_by("name"),
-        "categories": staff.active_categories(report.municipality),
-        "next_statuses": [(s.value, s.label) for s in Status
-                          if s in TRANSITIONS.get(Status(report.status), ())],
-        "priorities": Priority.choices, "now": timezone.now(),
+        "next_statuses": next_statuses, "forms": action_forms,
+        "simple_actions": _simple_actions(report, action_forms),
+        "now": timezone.now(),
         "config": {**map_config(), "report": {"id": report.pk, "version": report.version,
                                                "lon": report.location.x,
                                                "lat": report.location.y}},
@@ -170,9 +189,9 @@ ACTIONS = {
     "priority": (forms.PriorityForm, lambda user, r, d: triage.report_set_priority(
         actor=user, report_id=r, priority=d["priority"], due=d["due"],
         expected_version=d["version"])),
-    "reply": (forms.TextForm, lambda user, r, d: triage.report_reply(
+    "reply": (forms.ReplyForm, lambda user, r, d: triage.report_reply(
         actor=user, report_id=r, text=d["text"], expected_version=d["version"])),
-    "note": (forms.TextForm, lambda user, r, d: triage.report_note(
+    "note": (forms.NoteForm, lambda user, r, d: triage.report_note(
         actor=user, report_id=r, text=d["text"])),
     "hide": (forms.HideForm, lambda user, r, d: triage.report_hide(
         actor=user, report_id=r, reason=d["reason"], expected_version=d["version"])),

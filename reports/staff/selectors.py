@@ -8,7 +8,19 @@ import statistics
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Min,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from maps.models import Area
@@ -86,7 +98,8 @@ def staff_queue(user, filters: QueueFilters) -> QuerySet[Report]:
         if text.isdigit():
             match |= Q(pk=int(text))
         qs = qs.filter(match)
-    qs = qs.annotate(priority_rank=Case(
+    qs = qs.annotate(is_overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField()),
+                     priority_rank=Case(
         When(priority="urgent", then=Value(3)), When(priority="high", then=Value(2)),
         When(priority="normal", then=Value(1)), default=Value(0), output_field=IntegerField()))
     return qs.order_by(*SORTS.get(filters.sort, SORTS["newest"]))

@@ -272,7 +272,9 @@ def test_photo_is_resized_in_the_browser(phone, live_site, tmp_path):
         const canvas = document.createElement('canvas'); canvas.width = 4000; canvas.height = 3000;
         canvas.getContext('2d').fillRect(0, 0, 10, 10);
         const blob = await new Promise(r => canvas.toBlob(r, 'image/png'));
-        const out = await resizePhoto(new File([blob], 'x.png', {type: 'image/png'}));
+        const side = JSON.parse(document.getElementById('map-config').textContent)
+            .limits.photoResizeSide;  // the server's setting, 1600 by default
+        const out = await resizePhoto(new File([blob], 'x.png', {type: 'image/png'}), side);
         const bitmap = await createImageBitmap(out);
         return [bitmap.width, bitmap.height, out.type];
     }""")

@@ -4,18 +4,14 @@
 
 /* global maplibregl, gettext */
 
-export const STATUS_COLOURS = {
-  submitted: '#b3261e',
-  acknowledged: '#a04a00',
-  in_progress: '#1f5fa8',
-  resolved: '#1e6b34',
-  rejected: '#555b66',
-  duplicate: '#6b6f78',
-  referred: '#6b3fa0',
-};
+import { statusColour } from './dom.js';
 
-const statusColour = ['match', ['get', 'status'],
-  ...Object.entries(STATUS_COLOURS).flat(), '#333'];
+// A style expression colouring features by their status, in the stylesheet's colours
+// (--status-<code>, the one definition; the statuses come from the server's config).
+export function statusColourExpression(statuses) {
+  return ['match', ['get', 'status'],
+    ...statuses.flatMap((status) => [status.code, statusColour(status.code)]), '#333'];
+}
 
 export function readConfig() {
   return JSON.parse(document.getElementById('map-config').textContent);
@@ -48,7 +44,7 @@ function ownSources(filters) {
   };
 }
 
-function ownLayers() {
+function ownLayers(config) {
   return [
     { id: 'municipality-lines', type: 'line', source: 'municipalities',
       paint: { 'line-color': '#0b3d91', 'line-width': 2, 'line-opacity': 0.8 } },
@@ -62,7 +58,7 @@ function ownLayers() {
     // one more thing to fetch from elsewhere), so clusters show their size by radius.
     { id: 'reports', type: 'circle', source: 'reports', 'source-layer': 'reports',
       paint: {
-        'circle-color': statusColour,
+        'circle-color': statusColourExpression(config.statuses),
         'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 5, 16, 9],
         'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5,
       } },
@@ -93,7 +89,7 @@ export function createMap(container, config, { center, zoom, interactiveReports 
                                                filters = {}, overlay = null } = {}) {
   const start = config.start;
   const element = typeof container === 'string' ? document.getElementById(container) : container;
-  const own = { sources: ownSources(filters), layers: ownLayers() };
+  const own = { sources: ownSources(filters), layers: ownLayers(config) };
   if (overlay) {  // a page's own data (the staff queue), drawn above the reports
     Object.assign(own.sources, overlay.sources);
     own.layers.push(...overlay.layers);

@@ -1,17 +1,17 @@
 // Photos are made smaller in the browser before upload: phones take 4000-pixel photos of
 // several MB, and a slow connection should not have to carry them.
 
-const MAX_SIDE = 1600;
 const QUALITY = 0.85;
 
-export async function resizePhoto(file) {
+// `maxSide` comes from the server (config.limits.photoResizeSide).
+export async function resizePhoto(file, maxSide) {
   let bitmap;
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   } catch {
     return file;  // a format the browser cannot draw (HEIC on some): the server converts it
   }
-  const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
   if (scale === 1 && file.type === 'image/jpeg' && file.size < 1_500_000) return file;
   const canvas = document.createElement('canvas');
   canvas.width = Math.round(bitmap.width * scale);

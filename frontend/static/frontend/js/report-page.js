@@ -4,7 +4,8 @@
 /* global maplibregl, gettext */
 
 import { LiveSocket } from './live.js';
-import { STATUS_COLOURS, createMap, readConfig } from './mapview.js';
+import { statusColour } from './dom.js';
+import { createMap, readConfig } from './mapview.js';
 
 const config = readConfig();
 const report = config.report;
@@ -14,7 +15,7 @@ let shownVersion = report.version;
 const map = createMap('report-map', config, { center: [report.lon, report.lat], zoom: 16,
                                                interactiveReports: false });
 const initialStatus = document.getElementById('report-status').className.replace(/.*status-/, '');
-let marker = new maplibregl.Marker({ color: STATUS_COLOURS[initialStatus] })
+let marker = new maplibregl.Marker({ color: statusColour(initialStatus) })
   .setLngLat([report.lon, report.lat]).addTo(map);
 
 function formatTime(iso) {
@@ -49,11 +50,11 @@ function render(message) {
   const p = message.feature.properties;
   const badge = document.getElementById('report-status');
   badge.className = `status status-${p.status}`;
-  badge.querySelector('.dot').style.background = STATUS_COLOURS[p.status];
+  badge.querySelector('.dot').className = `dot dot-${p.status}`;
   document.getElementById('report-status-label').textContent = statusLabel[p.status] || p.status;
   document.getElementById('report-department').textContent = p.department.name;
   marker.remove();  // a marker's colour is fixed when it is made
-  marker = new maplibregl.Marker({ color: STATUS_COLOURS[p.status] })
+  marker = new maplibregl.Marker({ color: statusColour(p.status) })
     .setLngLat([report.lon, report.lat]).addTo(map);
   if (message.timeline) renderTimeline(message.timeline);
 }
@@ -61,7 +62,6 @@ function render(message) {
 document.querySelectorAll('.status-name').forEach((node) => {
   node.textContent = statusLabel[node.dataset.status] || node.dataset.status;
 });
-document.querySelector('#report-status .dot').style.background = STATUS_COLOURS[initialStatus];
 
 new LiveSocket(`/ws/reports/${report.id}/`, {
   onMessage: (message) => {

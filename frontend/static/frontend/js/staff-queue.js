@@ -5,7 +5,7 @@
 /* global maplibregl, gettext, interpolate */
 
 import { LiveSocket } from './live.js';
-import { STATUS_COLOURS, createMap, readConfig } from './mapview.js';
+import { createMap, readConfig, statusColourExpression } from './mapview.js';
 
 const config = readConfig();
 const features = JSON.parse(document.getElementById('queue-features').textContent);
@@ -17,7 +17,7 @@ const liveStatus = document.getElementById('live-status');
 const map = createMap('staff-map', config, { interactiveReports: false, overlay: {
   sources: { queue: { type: 'geojson', data: features } },
   layers: [{ id: 'queue', type: 'circle', source: 'queue', paint: {
-    'circle-color': ['match', ['get', 'status'], ...Object.entries(STATUS_COLOURS).flat(), '#333'],
+    'circle-color': statusColourExpression(config.statuses),
     'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } }],
 } });
 window.os2geoMap = map;  // for the browser tests

@@ -1,0 +1,352 @@
+// The report flow: place (address search, location, a click, a dragged pin or the keyboard)
+// → what (the categories offered there, and open reports nearby to follow instead) →
+// details (description, questions, photos, contact) → sent, with an Idempotency-Key made
+// here and kept across retries. Limits and radii come from the server (config.limits).
+
+/* global maplibregl, gettext, interpolate */
+
+import { setupAddressSearch } from './address-search.js';
+import { ApiError, getJSON, newIdempotencyKey, postJSONWithRetry, uploadWithProgress }
+  from './api.js';
+import { $, el, statusBadge, statusColour } from './dom.js';
+import { resizePhoto } from './photos.js';
+import { collectAnswers, renderQuestions } from './questions.js';
+
+export function createReportFlow({ map, config, statusLabel, onSent }) {
+  const limits = config.limits;
+  const openStatuses = config.statuses.filter((s) => s.open).map((s) => s.code);
+  const flow = {
+    active: false, point: null, marker: null, municipality: null, categories: [],
+    category: null, photos: [], key: null, address: '',
+  };
+
+  function showStep(step) {
+    for (const name of ['place', 'what', 'details']) {
+      $(`step-${name}`).hidden = name !== step;
+      const item = document.querySelector(`.steps [data-step="${name}"]`);
+      if (name === step) item.setAttribute('aria-current', 'step');
+      else item.removeAttribute('aria-current');
+    }
+  }
+
+  function start() {
+    flow.active = true;
+    flow.key = newIdempotencyKey();  // one key for this report, kept across retries
+    $('browse').hidden = true;
+    $('done').hidden = true;
+    $('report-form').hidden = false;
+    $('crosshair').hidden = false;
+    showStep('place');
+    $('flow-heading').focus();
+  }
+
+  function end() {
+    flow.active = false;
+    if (flow.marker) flow.marker.remove();
+    Object.assign(flow, { point: null, marker: null, municipality: null, category: null, photos: [] });
+    $('report-form').reset();
+    $('report-form').hidden = true;
+    $('crosshair').hidden = true;
+    $('photo-previews').replaceChildren();
+    $('place-summary').textContent = '';
+    $('place-error').hidden = true;
+    $('place-next').disabled = true;
+    $('browse').hidden = false;
+  }
+
+  // --- step 1: place ----------------------------------------------------------------------
+
+  async function placePin(lngLat, { fly = false } = {}) {
+    const point = { lon: Number(lngLat.lng.toFixed(7)), lat: Number(lngLat.lat.toFixed(7)) };
+    flow.point = point;
+    if (!flow.marker) {
+      flow.marker = new maplibregl.Marker({ draggable: true, color: statusColour('submitted') })
+        .setLngLat(lngLat).addTo(map);
+      flow.marker.getElement().setAttribute('aria-label', gettext('The place of the problem'));
+      flow.marker.on('dragend', () => placePin(flow.marker.getLngLat()));
+    } else {
+      flow.marker.setLngLat(lngLat);
+    }
+    if (fly) map.flyTo({ center: lngLat, zoom: Math.max(map.getZoom(), 16) });
+    $('place-next').disabled = true;
+    $('place-error').hidden = true;
+    $('place-summary').textContent = gettext('Looking up the place…');
+    try {
+      const data = await getJSON(`/api/v1/categories/?lon=${point.lon}&lat=${point.lat}`);
+      if (flow.point !== point) return;  // the pin moved again meanwhile
+      flow.municipality = data.municipality;
+      flow.categories = data.categories;
+      let address = '';
+      try {
+        const nearest = await getJSON(`/api/v1/addresses/nearest/?lon=${point.lon}&lat=${point.lat}`);
+        // The same distance the server uses when it fills in a report's address.
+        if (nearest.distance_m <= limits.addressMaxDistanceM) address = nearest.label;
+      } catch { /* no address nearby: the pin alone is enough */ }
+      flow.address = address;
+      $('place-summary').textContent = address
+        ? interpolate(gettext('Near %(address)s, %(municipality)s'), { address, municipality: data.municipality.name }, true)
+        : interpolate(gettext('In %(municipality)s'), { municipality: data.municipality.name }, true);
+      $('place-next').disabled = false;
+    } catch (error) {
+      if (flow.point !== point) return;
+      $('place-summary').textContent = '';
+      const box = $('place-error');
+      box.hidden = false;
+      if (error instanceof ApiError && error.status === 400) {
+        box.textContent = `${gettext('We cannot take reports for this place: it is outside the municipalities served here.')} ${error.message}`;
+      } else {
+        box.textContent = gettext('Could not look up the place. Check your connection and try again.');
+      }
+    }
+  }
+
+  map.on('click', (event) => { if (flow.active) placePin(event.lngLat); });
+  $('pin-centre').addEventListener('click', () => placePin(map.getCenter()));
+  $('locate-me').addEventListener('click', () => {
+    if (!navigator.geolocation) {
+      $('place-error').hidden = false;
+      $('place-error').textContent = gettext('This browser cannot tell your location.');
+      return;
+    }
+    $('place-summary').textContent = gettext('Finding your location…');
+    navigator.geolocation.getCurrentPosition(
+      (position) => placePin(new maplibregl.LngLat(position.coords.longitude, position.coords.latitude), { fly: true }),
+      () => {
+        $('place-summary').textContent = '';
+        $('place-error').hidden = false;
+        $('place-error').textContent = gettext('Your location is not available. Search for an address or use the map.');
+      },
+      { enableHighAccuracy: true, timeout: 10000 });
+  });
+  setupAddressSearch({
+    input: $('address-input'), list: $('address-results'),
+    onChoose: (address) => {
+      const [lon, lat] = address.location.coordinates;
+      placePin(new maplibregl.LngLat(lon, lat), { fly: true });
+    },
+  });
+
+  // --- step 2: what ------------------------------------------------------------------------
+
+  $('place-next').addEventListener('click', () => {
+    const box = $('category-choices');
+    box.replaceChildren(...flow.categories.map((category) => {
+      const id = `category-${category.code}`;
+      const input = el('input', { type: 'radio', name: 'category', id, value: category.code });
+      input.addEventListener('change', () => chooseCategory(category));
+      return el('div', { class: 'choice' }, input, el('label', { for: id }, category.name,
+        category.description ? el('span', { class: 'muted' }, ` – ${category.description}`) : ''));
+    }));
+    $('what-next').disabled = true;
+    $('duplicates').hidden = true;
+    showStep('what');
+    const first = box.querySelector('input');
+    if (first) first.focus();
+  });
+
+  async function chooseCategory(category) {
+    flow.category = category;
+    $('what-next').disabled = false;
+    const query = new URLSearchParams({
+      near: `${flow.point.lon},${flow.point.lat}`, radius: String(limits.duplicateRadiusM),
+      category: category.code, status: openStatuses.join(','), limit: '5',
+    });
+    let features = [];
+    try { features = (await getJSON(`/api/v1/reports/?${query}`)).features; } catch { features = []; }
+    if (flow.category !== category) return;
+    $('duplicates').hidden = features.length === 0;
+    $('duplicate-list').replaceChildren(...features.map(duplicateItem));
+    // On a phone the list sits below the categories: bring it into view.
+    if (features.length) $('duplicates').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+
+  function duplicateItem(feature) {
+    const p = feature.properties;
+    const email = el('input', { type: 'email', id: `follow-email-${feature.id}`, autocomplete: 'email' });
+    const message = el('p', { role: 'status', 'aria-live': 'polite' });
+    const form = el('div', { class: 'follow', hidden: true },
+      el('label', { for: email.id }, gettext('Your email, to hear when it changes')), email,
+      el('button', { type: 'button', class: 'primary', onclick: async () => {
+        try {
+          await postJSONWithRetry(`/api/v1/reports/${feature.id}/follow/`, { email: email.value });
+          message.textContent = gettext('Thank you. Check your mail and confirm to follow the report.');
+          form.querySelectorAll('input,button').forEach((node) => { node.disabled = true; });
+        } catch (error) {
+          message.textContent = error instanceof ApiError && error.errors.email
+            ? gettext('Enter a valid email address.') : gettext('Something went wrong. Try again.');
+        }
+      } }, gettext('Follow this report')), message);
+    return el('li', { class: 'duplicate' },
+      el('a', { href: `/reports/${feature.id}`, target: '_blank' }, `${p.category.name} #${feature.id}`), ' ',
+      statusBadge(p.status, statusLabel), el('p', {}, (p.description || '').slice(0, 160)),
+      el('button', { type: 'button', onclick: (event) => {
+        form.hidden = false; event.target.setAttribute('aria-expanded', 'true'); email.focus();
+      }, 'aria-expanded': 'false' }, gettext('This is my problem too')),
+      form);
+  }
+
+  $('what-back').addEventListener('click', () => showStep('place'));
+  $('cancel-report').addEventListener('click', end);
+  $('start-report').addEventListener('click', start);
+  $('done-close').addEventListener('click', () => { $('done').hidden = true; $('browse').hidden = false; });
+
+  // --- step 3: details ---------------------------------------------------------------------
+
+  $('what-next').addEventListener('click', () => {
+    renderQuestions($('questions'), flow.category.questions || []);
+    $('anonymous-row').hidden = !flow.category.anonymous_allowed;
+    showStep('details');
+    $('description').focus();
+  });
+  $('details-back').addEventListener('click', () => showStep('what'));
+  $('anonymous').addEventListener('change', () => {
+    const anonymous = $('anonymous').checked;
+    for (const id of ['reporter-name', 'reporter-email', 'reporter-phone']) $(id).disabled = anonymous;
+  });
+
+  $('photos').addEventListener('change', async () => {
+    const files = [...$('photos').files].slice(0, limits.photosPerReport - flow.photos.length);
+    for (const file of files) {
+      const blob = await resizePhoto(file, limits.photoResizeSide);
+      const entry = { blob, name: file.name };
+      flow.photos.push(entry);
+      const progress = el('progress', { max: '100', value: '0', 'aria-label': interpolate(gettext('Upload of %(name)s'), { name: file.name }, true) });
+      entry.progress = progress;
+      const url = URL.createObjectURL(blob);
+      $('photo-previews').append(el('li', {},
+        el('img', { src: url, alt: interpolate(gettext('Photo: %(name)s'), { name: file.name }, true) }),
+        progress,
+        el('button', { type: 'button', onclick: (event) => {
+          flow.photos.splice(flow.photos.indexOf(entry), 1);
+          event.target.closest('li').remove();
+        } }, gettext('Remove'))));
+    }
+    $('photos').value = '';
+  });
+
+  function showFieldErrors(errors) {
+    const mapping = {
+      description: 'description-error', 'reporter.email': 'reporter-email-error',
+      'reporter.phone': 'reporter-phone-error', reporter: 'reporter-email-error',
+    };
+    for (const node of document.querySelectorAll('.field-error')) node.textContent = '';
+    let first = null;
+    for (const [field, messages] of Object.entries(errors)) {
+      let target = mapping[field] && $(mapping[field]);
+      if (!target && field.startsWith('answers.')) target = $(`question-${field.slice(8)}-error`);
+      if (!target) continue;
+      target.textContent = messages.join(' ');
+      const input = target.previousElementSibling;
+      if (input && input.setAttribute) input.setAttribute('aria-invalid', 'true');
+      first = first || input;
+    }
+    return first;
+  }
+
+  function checkLocally() {
+    const errors = {};
+    if (!$('description').value.trim()) errors.description = [gettext('Describe the problem.')];
+    const email = $('reporter-email');
+    if (!email.disabled && email.value && !email.checkValidity()) errors['reporter.email'] = [gettext('Enter a valid email address.')];
+    const anonymous = $('anonymous').checked && flow.category.anonymous_allowed;
+    if (!anonymous && !flow.category.anonymous_allowed && !email.value.trim() && !$('reporter-phone').value.trim()) {
+      errors.reporter = [gettext('Give an email address or a phone number, so that the municipality can reach you.')];
+    }
+    return errors;
+  }
+
+  $('report-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('submit-error').hidden = true;
+    const local = checkLocally();
+    if (Object.keys(local).length) {
+      const first = showFieldErrors(local);
+      if (first) first.focus();
+      return;
+    }
+    showFieldErrors({});
+    const anonymous = $('anonymous').checked && flow.category.anonymous_allowed;
+    const payload = {
+      location: { type: 'Point', coordinates: [flow.point.lon, flow.point.lat] },
+      category: flow.category.code,
+      description: $('description').value.trim(),
+      address: flow.address || '',
+      answers: collectAnswers($('questions')),
+    };
+    if (!anonymous) {
+      payload.reporter = { name: $('reporter-name').value.trim(), email: $('reporter-email').value.trim(),
+                           phone: $('reporter-phone').value.trim() };
+    }
+    const button = $('submit-report');
+    button.disabled = true;
+    $('submit-progress').textContent = gettext('Sending…');
+    let created;
+    try {
+      created = await postJSONWithRetry('/api/v1/reports/', payload, {
+        key: flow.key,
+        onRetry: (n) => { $('submit-progress').textContent = interpolate(gettext('The connection failed; trying again (%(n)s)…'), { n }, true); },
+      });
+    } catch (error) {
+      button.disabled = false;
+      $('submit-progress').textContent = '';
+      const box = $('submit-error');
+      box.hidden = false;
+      if (error instanceof ApiError && error.status === 400) {
+        box.textContent = gettext('Please correct the marked fields.');
+        const first = showFieldErrors(error.errors);
+        if (first) first.focus();
+      } else if (error instanceof ApiError) {
+        box.textContent = error.message;
+      } else {
+        box.textContent = gettext('We could not reach the server. Your report is not lost: press “Send report” again when you are online.');
+      }
+      return;
+    }
+    if (created.confirmation_required) {
+      finish(created.id, gettext('Check your mail: the report is sent on when you confirm it.'), false);
+      return;
+    }
+    await uploadPhotos(created);
+    finish(created.id, interpolate(gettext('Report #%(id)s is sent to %(department)s.'),
+      { id: created.id, department: created.properties.department.name }, true), true);
+  });
+
+  async function uploadPhotos(created) {
+    for (const [index, photo] of flow.photos.entries()) {
+      $('submit-progress').textContent = interpolate(gettext('Sending photo %(n)s of %(total)s…'),
+        { n: index + 1, total: flow.photos.length }, true);
+      const form = new FormData();
+      form.append('photo', photo.blob, photo.name.replace(/\.[^.]*$/, '') + '.jpg');
+      const headers = { 'X-Photo-Token': created.photo_upload_token, 'Idempotency-Key': `${flow.key}-photo-${index}` };
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        try {
+          await uploadWithProgress(`/api/v1/reports/${created.id}/photos/`, form, headers, (fraction) => {
+            photo.progress.value = Math.round(fraction * 100);
+          });
+          photo.progress.value = 100;
+          break;
+        } catch (error) {
+          if (error instanceof ApiError) break;  // refused (too large, not an image): go on
+          await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+        }
+      }
+    }
+  }
+
+  function finish(id, message, published) {
+    $('submit-report').disabled = false;
+    $('submit-progress').textContent = '';
+    end();
+    $('browse').hidden = true;
+    $('done').hidden = false;
+    $('done-message').textContent = message;
+    const link = $('done-link');
+    link.hidden = !published;
+    link.href = `/reports/${id}`;
+    link.textContent = interpolate(gettext('Follow report #%(id)s here'), { id }, true);
+    $('done').focus();
+    onSent();
+  }
+
+  return { isActive: () => flow.active };
+}
