@@ -1,12 +1,23 @@
-"""Factories for reports. Reports themselves are filed through the service, never forged."""
+"""Factories for reports and staff. Reports themselves are filed through the service, never
+forged; the usual set-ups built from these are in tests/reports/worlds.py."""
 
 from __future__ import annotations
 
 import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.gis.geos import Point
 
 from reports import services
-from reports.models import Category, Department, KleSubject, Municipality, Report, RoutingRule
+from reports.models import (
+    Category,
+    Department,
+    KleSubject,
+    Municipality,
+    Report,
+    RoutingRule,
+    StaffMembership,
+)
 from tests.maps.factories import municipality_area
 
 # Well inside the real boundaries (DAGI 2014).
@@ -15,6 +26,8 @@ MAALOEV = (12.3180, 55.7480)            # 2760 Måløv
 COPENHAGEN_CITY = (12.5700, 55.6790)    # Indre By
 NOERREBRO = (12.5450, 55.6950)          # Nørrebro
 ODENSE = (10.3880, 55.3960)             # a municipality not served in tests
+
+PASSWORD = "test-password-1"
 
 
 class MunicipalityFactory(factory.django.DjangoModelFactory):
@@ -72,3 +85,32 @@ def file_report(
         location=Point(*lon_lat, srid=4326), category_code=category, description=description,
         **kwargs,
     )
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.dk")
+    password = factory.django.Password(PASSWORD)
+
+
+class StaffMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffMembership
+
+    user = factory.SubFactory(UserFactory)
+    municipality = factory.SubFactory(MunicipalityFactory)
+    department = None
+    role = StaffMembership.Role.CASEWORKER
+
+
+def member(username: str, role: str, department: Department | None = None,
+           municipality: Municipality | None = None) -> AbstractBaseUser:
+    """A user with one membership: in `department`'s municipality unless one is given."""
+    municipality = municipality or department.municipality  # type: ignore[union-attr]
+    membership = StaffMembershipFactory(user__username=username, municipality=municipality,
+                                        department=department, role=role)
+    return membership.user

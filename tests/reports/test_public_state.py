@@ -11,14 +11,14 @@ from reports.models import Notification, Report, ReportEvent, Subscription, Webh
 from reports.notifications import links
 from reports.staff import triage
 from tests.reports.factories import BALLERUP_TOWN, file_report
-from tests.reports.staff.world import make_staff_world
+from tests.reports.worlds import staff_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world():
-    world = make_staff_world()
+    world = staff_world()
     world["ballerup"].confirm_anonymous_reports = True
     world["ballerup"].save()
     Webhook.objects.create(municipality=world["ballerup"], url="https://backoffice.example/hook",

@@ -9,14 +9,13 @@ import re
 import tracemalloc
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 
 from reports import services
 from reports.models import Report
 from reports.staff import triage
-from tests.reports.factories import file_report
-from tests.reports.staff.world import PASSWORD, make_staff_world
+from tests.reports.factories import PASSWORD, UserFactory, file_report
+from tests.reports.worlds import staff_world
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ ACTION_POSTS = {
 
 @pytest.fixture
 def world():
-    return make_staff_world()
+    return staff_world()
 
 
 @pytest.fixture
@@ -81,7 +80,7 @@ def test_login_works_and_repeated_failures_are_throttled(client, world):
 
 
 def test_a_user_without_departments_gets_403(client, world):
-    nobody = get_user_model().objects.create_user("nobody", password=PASSWORD)
+    nobody = UserFactory(username="nobody")
     assert login(client, nobody).get("/staff/").status_code == 403
 
 

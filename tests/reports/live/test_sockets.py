@@ -10,18 +10,18 @@ from django.db import transaction
 
 from reports import services
 from reports.live import events
-from reports.models import KleSubject, StaffMembership
+from reports.models import StaffMembership
 from tests.reports.factories import (
     BALLERUP_TOWN,
     COPENHAGEN_CITY,
     MAALOEV,
-    CategoryFactory,
     DepartmentFactory,
-    RoutingRuleFactory,
+    UserFactory,
     file_report,
-    served_municipality,
+    member,
 )
 from tests.reports.live.helpers import committed, connect, subscribe
+from tests.reports.worlds import two_municipalities
 
 pytestmark = pytest.mark.django_db
 
@@ -39,16 +39,7 @@ WHOLE_DENMARK = [8.0, 54.5, 15.2, 57.8]
 
 @pytest.fixture
 def world():
-    ballerup, copenhagen = served_municipality("0151"), served_municipality("0101")
-    for municipality in (ballerup, copenhagen):
-        CategoryFactory(municipality=municipality, code="pothole")
-        CategoryFactory(municipality=municipality, code="litter", name="Affald",
-                        kle=KleSubject.objects.get(number="05.07.01"))
-    roads = DepartmentFactory(municipality=ballerup, name="Vej og Park")
-    RoutingRuleFactory(municipality=ballerup, kle_prefix="05", department=roads)
-    cph = DepartmentFactory(municipality=copenhagen, name="Vejdrift")
-    RoutingRuleFactory(municipality=copenhagen, kle_prefix="05", department=cph)
-    return {"ballerup": ballerup, "copenhagen": copenhagen, "roads": roads, "cph": cph}
+    return two_municipalities()
 
 
 def test_viewport_groups_are_tiles_or_municipalities(world):
@@ -265,7 +256,7 @@ def _session_headers(client, user) -> list:
 
 
 def test_staff_socket_needs_login_and_a_membership(world, client):
-    user = get_user_model().objects.create_user("nobody", password="x")
+    user = UserFactory(username="nobody")
     headers = _session_headers(client, user)
 
     async def scenario():
@@ -282,9 +273,7 @@ def test_staff_socket_rejects_foreign_origins(world, client):
 
     from geoservice.asgi import application
 
-    user = get_user_model().objects.create_user("vej", password="x")
-    StaffMembership.objects.create(user=user, municipality=world["ballerup"],
-                                   department=world["roads"], role="caseworker")
+    user = member("vej", "caseworker", world["roads"])
     headers = _session_headers(client, user)
     headers = [(k, b"http://evil.example") if k == b"origin" else (k, v) for k, v in headers]
 
@@ -297,16 +286,14 @@ def test_staff_socket_rejects_foreign_origins(world, client):
 
 
 def test_staff_socket_gets_its_departments_events_with_contact_data(world, client):
-    user = get_user_model().objects.create_user("vej", password="x")
-    StaffMembership.objects.create(user=user, municipality=world["ballerup"],
-                                   department=world["roads"], role="caseworker")
+    user = member("vej", "caseworker", world["roads"])
     headers = _session_headers(client, user)
 
     async def scenario():
         staff = await connect("/ws/staff/", headers=headers)
         hello = await staff.receive_json_from()
         assert hello == {"type": "subscribed", "departments": [world["roads"].pk]}
-        await committed(file_report, lon_lat=MAALOEV,
+        await committed(file_report, lon_lat=BALLERUP_TOWN,
                         reporter=services.Reporter(email="borger@example.dk"))
         event = await staff.receive_json_from()
         assert event["staff"]["reporter"]["email"] == "borger@example.dk"
@@ -320,9 +307,7 @@ def test_staff_socket_gets_its_departments_events_with_contact_data(world, clien
 def test_municipality_admin_sees_every_department_of_the_municipality(world):
     from reports.selectors import staff_department_ids
 
-    user = get_user_model().objects.create_user("admin1", password="x")
-    StaffMembership.objects.create(user=user, municipality=world["ballerup"],
-                                   role="municipality_admin")
+    user = member("admin1", "municipality_admin", municipality=world["ballerup"])
     ids = staff_department_ids(user)
     assert world["roads"].pk in ids and world["cph"].pk not in ids
     assert world["ballerup"].default_department_id in ids

@@ -16,22 +16,17 @@ from tests.maps.factories import district
 from tests.reports.factories import (
     BALLERUP_TOWN,
     MAALOEV,
-    CategoryFactory,
-    RoutingRuleFactory,
     file_report,
-    served_municipality,
 )
 from tests.reports.notifications.helpers import link_in
+from tests.reports.worlds import roads_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world():
-    municipality = served_municipality()
-    CategoryFactory(municipality=municipality)
-    RoutingRuleFactory(municipality=municipality)
-    return municipality
+    return roads_world()["municipality"]
 
 
 def subscribe(client, **data):

@@ -16,25 +16,18 @@ from reports.models import Notification, Webhook
 from reports.notifications.outbox import verify
 from reports.notifications.worker import backoff, notification_retry, run_once
 from tests.reports.factories import (
-    CategoryFactory,
     DepartmentFactory,
-    RoutingRuleFactory,
     file_report,
-    served_municipality,
 )
 from tests.reports.notifications.helpers import link_in, webhook_receiver
+from tests.reports.worlds import roads_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world():
-    municipality = served_municipality()
-    CategoryFactory(municipality=municipality)
-    roads = DepartmentFactory(municipality=municipality, name="Vej og Park",
-                              email="vej@ballerup.example.dk")
-    RoutingRuleFactory(municipality=municipality, department=roads)
-    return {"municipality": municipality, "roads": roads}
+    return roads_world()
 
 
 def reporter():

@@ -22,6 +22,7 @@ from tests.reports.factories import (
     served_municipality,
 )
 from tests.reports.notifications.helpers import webhook_receiver
+from tests.reports.worlds import roads_world
 from tests.servers import ROOT, service_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -88,12 +89,7 @@ def test_sigterm_finishes_the_delivery_in_hand_and_hands_the_rest_back(
 # --- findings of the security review (each failed on db7da57) ------------------------------
 
 def _hook_world():
-    municipality = served_municipality()
-    CategoryFactory(municipality=municipality)
-    RoutingRuleFactory(municipality=municipality,
-                       department=DepartmentFactory(municipality=municipality,
-                                                    email="vej@example.dk"))
-    return municipality
+    return roads_world(email="vej@example.dk")["municipality"]
 
 
 def test_webhooks_to_private_addresses_are_refused_unless_allowed(committed_reference_data,

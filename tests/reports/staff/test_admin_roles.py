@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from reports.models import Category, RoutingRule
-from tests.reports.staff.world import make_staff_world
+from tests.reports.worlds import staff_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world():
-    world = make_staff_world()
+    world = staff_world()
     for user in ("admin", "lead", "caseworker", "cph_worker"):
         world[user].is_staff = True
         world[user].save()

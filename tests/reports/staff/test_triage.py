@@ -5,51 +5,27 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 
 from geoservice.errors import InvalidInput, StaleVersion
 from reports import services
 from reports.live import events
-from reports.models import Notification, StaffMembership
+from reports.models import Notification
 from reports.notifications.worker import run_once
 from reports.staff import triage
 from tests.reports.factories import (
     COPENHAGEN_CITY,
-    CategoryFactory,
-    DepartmentFactory,
-    RoutingRuleFactory,
     file_report,
-    served_municipality,
 )
+from tests.reports.worlds import staff_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world():
-    ballerup = served_municipality("0151")
-    copenhagen = served_municipality("0101")
-    for municipality in (ballerup, copenhagen):
-        CategoryFactory(municipality=municipality)
-    roads = DepartmentFactory(municipality=ballerup, name="Vej og Park", email="vej@b.dk")
-    nature = DepartmentFactory(municipality=ballerup, name="Natur og Miljø", email="natur@b.dk")
-    RoutingRuleFactory(municipality=ballerup, department=roads)
-    cph = DepartmentFactory(municipality=copenhagen, name="Vejdrift")
-    RoutingRuleFactory(municipality=copenhagen, department=cph)
-    users = get_user_model().objects
-    caseworker = users.create_user("vej")
-    StaffMembership.objects.create(user=caseworker, municipality=ballerup, department=roads,
-                                   role="caseworker")
-    colleague = users.create_user("kollega")
-    StaffMembership.objects.create(user=colleague, municipality=ballerup, department=roads,
-                                   role="caseworker")
-    outsider = users.create_user("natur")
-    StaffMembership.objects.create(user=outsider, municipality=ballerup, department=nature,
-                                   role="caseworker")
-    return {"roads": roads, "nature": nature, "cph": cph, "caseworker": caseworker,
-            "colleague": colleague, "outsider": outsider}
+    return staff_world()
 
 
 def test_public_reply_reaches_the_timeline_followers_and_live_clients(

@@ -19,14 +19,14 @@ from reports.live import events
 from reports.models import Report, ReportEvent, Subscription
 from reports.staff import triage
 from tests.reports.factories import BALLERUP_TOWN, MAALOEV, file_report
-from tests.reports.staff.world import make_staff_world
+from tests.reports.worlds import staff_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world():
-    return make_staff_world()
+    return staff_world()
 
 
 def last_event(report_id: int) -> ReportEvent:
