@@ -178,7 +178,7 @@ def as_application_error(exc: Exception) -> ApplicationError | None:
     if isinstance(exc, drf_exceptions.ValidationError):
         return InvalidInput("Some fields are invalid.", _flatten(exc.detail))
     if isinstance(exc, drf_exceptions.Throttled):
-        return RateLimited(str(exc.detail), retry_after=int(exc.wait or 1))
+        return RateLimited(str(exc.detail), retry_after=int(getattr(exc, "wait", None) or 1))
     if isinstance(exc, drf_exceptions.APIException):
         detail = exc.detail
         error = ApplicationError(

@@ -75,8 +75,7 @@ class ApiKeyInline(admin.TabularInline):
     model = ApiKey
     extra = 0
     can_delete = False
-    fields = ["prefix", "label", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("prefix", "label", "created_at", "last_used_at", "revoked_at")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -120,9 +119,8 @@ class ReportEventInline(admin.TabularInline):
     model = ReportEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "actor_label", "from_status", "to_status", "public_text",
-              "internal_text"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "actor_label", "from_status", "to_status",
+                                "public_text", "internal_text")
 
     def has_add_permission(self, request, obj=None):
         return False

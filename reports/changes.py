@@ -13,8 +13,8 @@ webhooks stay with each service: what to send differs per change (reports.notifi
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
@@ -23,12 +23,15 @@ from reports import selectors
 from reports.live import events
 from reports.models import Report, ReportEvent
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # Fields from which PostgreSQL computes Report.public; after writing one, it is read back.
 _PUBLIC_INPUTS = {"confirmed_at", "hidden"}
 
 
 def lock(report_id: int, *, expected_version: int | None = None,
-         staff: AbstractBaseUser | None = None) -> Report:
+         staff: User | None = None) -> Report:
     """The report, locked for this transaction (concurrent changes serialise).
 
     With `staff`, a report outside that user's departments raises PermissionDenied, with no
@@ -48,7 +51,7 @@ def lock(report_id: int, *, expected_version: int | None = None,
 
 
 def record(report: Report, *, kind: str, fields: tuple[str, ...] = (),
-           actor: AbstractBaseUser | None = None, actor_label: str = "",
+           actor: User | None = None, actor_label: str = "",
            public_text: str = "", internal_text: str = "", from_status: str = "",
            to_status: str = "", at: dt.datetime | None = None,
            event: str | None = events.UPDATED,

@@ -19,13 +19,13 @@ STRING_MAX = 200
 TEXT_MAX = 4000
 
 
-def _one(value) -> object:
+def _one(value: object) -> object:
     if isinstance(value, list) and len(value) == 1:
         return value[0]
     return value
 
 
-def _clean(question: CategoryQuestion, value) -> object:
+def _clean(question: CategoryQuestion, value: object) -> object:
     keys = {str(v.get("key")) for v in question.values}
     if question.datatype in (Datatype.STRING, Datatype.TEXT):
         value = _one(value)
@@ -37,11 +37,11 @@ def _clean(question: CategoryQuestion, value) -> object:
         return value.strip()
     if question.datatype == Datatype.NUMBER:
         value = _one(value)
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ValueError("must be a number")
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except ValueError:
             raise ValueError("must be a number") from None
         if not math.isfinite(number):
             raise ValueError("must be a finite number")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import shapely
 from django.contrib.gis.db.models.functions import GeometryDistance
@@ -16,6 +17,7 @@ from maps.geo import bbox_polygon, haversine_m
 from maps.models import Area
 from maps.selectors import areas_covering, within_metres
 from reports.models import (
+    AreaAlert,
     Category,
     Department,
     KleSubject,
@@ -27,6 +29,9 @@ from reports.models import (
 )
 from reports.privacy import mask_identity_numbers
 from reports.routing import Rule
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Timeline kinds that the public sees (their public_text only).
 PUBLIC_EVENT_KINDS = (
@@ -297,9 +302,10 @@ def live_report_row(report_id: int) -> dict | None:
     if not row["public"] and not row["hidden"]:
         return None
     feature = public_feature(report_id) if row["public"] else None
-    location = row.pop("location")
-    row["municipality_code"] = row.pop("municipality__code")
-    return {**row, "lon": location.x, "lat": location.y, "feature": feature}
+    fields = {k: v for k, v in row.items() if k not in ("location", "municipality__code")}
+    location = row["location"]
+    return {**fields, "municipality_code": row["municipality__code"],
+            "lon": location.x, "lat": location.y, "feature": feature}
 
 
 def municipality_codes_in_bbox(bbox: tuple[float, float, float, float]) -> list[str]:
@@ -331,7 +337,7 @@ def public_reports_near(point: Point, radius_m: float) -> QuerySet[Report]:
     return Report.objects.filter(within_metres(point, radius_m), public=True)
 
 
-def staff_department_ids(user) -> list[int]:
+def staff_department_ids(user: User) -> list[int]:
     """The departments whose reports a staff user may see (the scope of every staff view).
 
     Superusers see every department; a municipality admin every department of that
@@ -359,12 +365,10 @@ def public_report(report_id: int) -> Report | None:
 
 
 
-def alerts_matching(point: Point, *, immediate: bool):
+def alerts_matching(point: Point, *, immediate: bool) -> QuerySet[AreaAlert]:
     """Confirmed area alerts that cover a point: by area, or within their radius (metres on
     the sphere)."""
     from django.db.models.expressions import RawSQL
-
-    from reports.models import AreaAlert
 
     frequency = AreaAlert.Frequency.IMMEDIATE if immediate else AreaAlert.Frequency.DAILY
     alerts = AreaAlert.objects.filter(confirmed_at__isnull=False, frequency=frequency)
@@ -375,12 +379,14 @@ def alerts_matching(point: Point, *, immediate: bool):
     return alerts.filter(Q(area__geom__intersects=point) | Q(pk__in=within))
 
 
-def public_reports_for_alert(alert, since) -> list[Report]:
+def public_reports_for_alert(alert: AreaAlert, since: dt.datetime) -> list[Report]:
     """Public reports filed since `since` inside an alert's area or circle, oldest first."""
     qs = Report.objects.filter(public=True, created_at__gt=since).select_related(
         "category", "municipality")
-    if alert.area_id:
+    if alert.area is not None:
         qs = qs.filter(location__intersects=alert.area.geom)
-    else:
+    elif alert.location is not None and alert.radius_m is not None:
         qs = qs.filter(within_metres(alert.location, alert.radius_m))
+    else:  # the alert_area_or_circle constraint rules this out
+        return []
     return list(qs.order_by("created_at", "id")[:200])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,10 +50,10 @@ def open_text(path: Path | str) -> IO[str]:
     return path.open("r", encoding="utf-8-sig", newline="")
 
 
-def open_binary(path: Path | str) -> IO[bytes]:
+def open_binary(path: Path | str) -> io.BufferedIOBase:
     path = Path(path)
     if not path.exists():
         raise ImportFailed(f"{path}: no such file")
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.GzipFile(path, "rb")
     return path.open("rb")

@@ -72,9 +72,11 @@ def parse_float(raw: str, what: str) -> float:
 
 
 class BBoxField(serializers.CharField):
-    """`minlon,minlat,maxlon,maxlat` in WGS84."""
+    """`minlon,minlat,maxlon,maxlat` in WGS84. (These fields read text and return what it
+    means; DRF's stubs type a CharField's value as text, hence the ignored overrides.)"""
 
-    def to_internal_value(self, data) -> tuple[float, float, float, float]:
+    def to_internal_value(  # type: ignore[override]
+            self, data) -> tuple[float, float, float, float]:
         parts = str(super().to_internal_value(data)).split(",")
         if len(parts) != 4:
             raise serializers.ValidationError("Use bbox=minlon,minlat,maxlon,maxlat.")
@@ -89,7 +91,7 @@ class BBoxField(serializers.CharField):
 class LonLatField(serializers.CharField):
     """`lon,lat` in WGS84."""
 
-    def to_internal_value(self, data) -> Point:
+    def to_internal_value(self, data) -> Point:  # type: ignore[override]
         parts = str(super().to_internal_value(data)).split(",")
         if len(parts) != 2:
             raise serializers.ValidationError("Use lon,lat.")
@@ -97,7 +99,7 @@ class LonLatField(serializers.CharField):
 
 
 class CommaListField(serializers.CharField):
-    def to_internal_value(self, data) -> list[str]:
+    def to_internal_value(self, data) -> list[str]:  # type: ignore[override]
         return [item.strip() for item in str(super().to_internal_value(data)).split(",")
                 if item.strip()]
 

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from geoservice.errors import InvalidInput, StillRunning, Unprocessable
@@ -43,7 +44,7 @@ def request_fingerprint(request: HttpRequest) -> str:
     """A hash of what the request asks for. Multipart bodies are hashed by their fields and
     file contents, since a retried upload gets a new boundary."""
     digest = hashlib.sha256()
-    digest.update(request.method.encode() + b" " + request.path.encode() + b"\n")
+    digest.update(f"{request.method} {request.path}\n".encode())
     content_type = request.META.get("CONTENT_TYPE", "")
     if content_type.startswith("multipart/form-data"):
         for name in sorted(request.POST):
@@ -61,8 +62,8 @@ def request_fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
-def run_idempotent(request: HttpRequest, scope: str, handler: Callable[[], HttpResponse]
-                   ) -> HttpResponse:
+def run_idempotent(request: HttpRequest, scope: str, handler: Callable[[], HttpResponseBase]
+                   ) -> HttpResponseBase:
     """Run `handler` at most once per (scope, Idempotency-Key); without the header, run it.
 
     The handler runs inside this function's transaction (its own atomic blocks become
@@ -86,6 +87,8 @@ def run_idempotent(request: HttpRequest, scope: str, handler: Callable[[], HttpR
                 raise Unprocessable("This Idempotency-Key was used for a different request.")
             return _replay(existing)
         response = handler()
+        if not isinstance(response, HttpResponse):  # a stream has no body to record
+            raise TypeError("An idempotent handler must answer with a whole response.")
         if hasattr(response, "render") and not getattr(response, "is_rendered", True):
             response.render()
         if response.status_code >= 500:

@@ -32,7 +32,7 @@ from reports.models import (
 PHONE = re.compile(r"[0-9 +()\-]{0,40}")
 
 
-class NoUnknownFields:
+class NoUnknownFields(serializers.Serializer):
     """Refuse fields the serializer does not know: a typo should not pass silently."""
 
     def to_internal_value(self, data):
@@ -50,7 +50,7 @@ class NoUnknownFields:
         return value
 
 
-class ReporterInput(NoUnknownFields, serializers.Serializer):
+class ReporterInput(NoUnknownFields):
     name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     email = StrictEmailField(required=False, allow_blank=True, default="")
     phone = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
@@ -61,7 +61,7 @@ class ReporterInput(NoUnknownFields, serializers.Serializer):
         return value
 
 
-class ReportCreateInput(NoUnknownFields, serializers.Serializer):
+class ReportCreateInput(NoUnknownFields):
     location = GeoJSONPointField()
     category = StrictCharField(max_length=64)
     description = StrictCharField(max_length=DESCRIPTION_MAX_LENGTH)
@@ -178,11 +178,11 @@ class AddressQuery(serializers.Serializer):
 
 
 
-class FollowInput(NoUnknownFields, serializers.Serializer):
+class FollowInput(NoUnknownFields):
     email = StrictEmailField()
 
 
-class AlertInput(NoUnknownFields, serializers.Serializer):
+class AlertInput(NoUnknownFields):
     email = StrictEmailField()
     area = serializers.IntegerField(required=False, min_value=1)
     near = GeoJSONPointField(required=False)

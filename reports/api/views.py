@@ -157,11 +157,12 @@ class ReportListCreate(ApiView):
                 "id": report.id, "confirmation_required": True,
                 "message": "Check your mail: the report is sent on when you confirm it.",
             }, status=status.HTTP_202_ACCEPTED)
+        feature = selectors.public_feature(report.id)
+        if feature is None:  # staff hid it in the moment since it was filed
+            return Response({"id": report.id, "public": False}, status=status.HTTP_201_CREATED)
         token = json.dumps(access.photo_token(report.id))
-        response = _feature_response(
-            selectors.public_feature(report.id), extra=f'"photo_upload_token":{token}',
-            status_code=status.HTTP_201_CREATED,
-        )
+        response = _feature_response(feature, extra=f'"photo_upload_token":{token}',
+                                     status_code=status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"/api/v1/reports/{report.id}/")
         return response
 

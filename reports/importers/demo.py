@@ -12,6 +12,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import shapely
 from django.conf import settings
@@ -101,7 +102,7 @@ RESPONSE_TEMPLATES = [
 ]
 
 # Per-category questions: (code, question, datatype, required, list values).
-QUESTIONS = {
+QUESTIONS: dict[str, list[tuple[str, str, str, bool, list[dict[str, str]]]]] = {
     "pothole": [("size", "Hvor stort er hullet?", "singlevaluelist", False,
                  [{"key": "small", "name": "Mindre end en tallerken"},
                   {"key": "large", "name": "Større end en tallerken"}]),
@@ -145,7 +146,15 @@ REPORTERS = [("Mette Hansen", "mette.hansen@example.dk", "+45 20 11 22 33"),
 
 # (municipality code, name, departments, default department, rules)
 # rules: (kle prefix, district code or None, department)
-BALLERUP = {
+class MunicipalitySpec(TypedDict):
+    code: str
+    name: str
+    departments: list[str]
+    default: str  # the department of reports no rule routes
+    rules: list[tuple[str, str | None, str]]  # (KLE prefix, district code or None, department)
+
+
+BALLERUP: MunicipalitySpec = {
     "code": "0151", "name": "Ballerup Kommune",
     "departments": ["Vej og Park", "Vej og Park, Måløv", "Natur og Miljø", "Affald og Genbrug",
                     "Ejendomscenter", "Borgerservice"],
@@ -159,7 +168,7 @@ COPENHAGEN_DISTRICT_UNITS = {
     "5": "Valby", "6": "Vanløse", "7": "Brønshøj-Husum", "8": "Bispebjerg", "9": "Amager Øst",
     "10": "Amager Vest",
 }
-COPENHAGEN = {
+COPENHAGEN: MunicipalitySpec = {
     "code": "0101", "name": "Københavns Kommune",
     "departments": ["Vejdrift, central", "Park og Natur", "Rottebekæmpelse", "Borgerservice",
                     *[f"Driftsenhed {name}" for name in COPENHAGEN_DISTRICT_UNITS.values()]],
@@ -189,7 +198,7 @@ def demo_loaded() -> bool:
     return Report.objects.filter(source=Report.Source.DEMO).exists()
 
 
-def _setup_municipality(spec: dict, categories: dict[str, KleSubject]) -> Municipality:
+def _setup_municipality(spec: MunicipalitySpec, categories: dict[str, KleSubject]) -> Municipality:
     area = Area.objects.get(kind=Area.Kind.MUNICIPALITY, code=spec["code"])
     municipality, _ = Municipality.objects.update_or_create(
         code=spec["code"], defaults={"name": spec["name"], "area": area, "active": True}
@@ -222,10 +231,11 @@ def _setup_municipality(spec: dict, categories: dict[str, KleSubject]) -> Munici
                           "order": order, "values": values},
             )
     for prefix, district, department in spec["rules"]:
-        area = (Area.objects.get(kind=Area.Kind.DISTRICT, parent=municipality.area, code=district)
-                if district else None)
+        rule_area = (
+            Area.objects.get(kind=Area.Kind.DISTRICT, parent=municipality.area, code=district)
+            if district else None)
         RoutingRule.objects.get_or_create(
-            municipality=municipality, kle_prefix=prefix, area=area,
+            municipality=municipality, kle_prefix=prefix, area=rule_area,
             department=departments[department],
         )
     return municipality
@@ -240,7 +250,7 @@ def _random_points(area: Area, count: int, rng: random.Random) -> list[Point]:
     shape = shapely.from_wkb(bytes(area.geom.wkb))
     prepared = prep(shape)
     min_x, min_y, max_x, max_y = shape.bounds
-    points = []
+    points: list[Point] = []
     while len(points) < count:
         x, y = rng.uniform(min_x, max_x), rng.uniform(min_y, max_y)
         if prepared.contains(shapely.Point(x, y)):

@@ -244,8 +244,8 @@ class StaffConsumer(_JsonConsumer):
             await self.send(text_data=text)
 
     async def disconnect(self, code):
-        if getattr(self, "recheck", None) is not None:
-            self.recheck.cancel()
+        if (recheck := getattr(self, "recheck", None)) is not None:
+            recheck.cancel()
         await super().disconnect(code)
 
 

@@ -141,5 +141,5 @@ class AreaAlert(models.Model):
             name="alert_area_or_circle")]
 
     def __str__(self) -> str:
-        where = self.area.name if self.area_id else f"{self.radius_m} m around a point"
+        where = self.area.name if self.area else f"{self.radius_m} m around a point"
         return f"{self.email}: {where} ({self.frequency})"

@@ -83,7 +83,8 @@ class Report(models.Model):
     # The one definition of "public", computed by PostgreSQL from the facts above and used
     # by every public query, tile, feed, socket and payload (raw SQL reads `r.public`).
     public = models.GeneratedField(
-        expression=models.Q(confirmed_at__isnull=False, hidden=False),
+        # Django takes a Q as a boolean expression here; the stubs ask for an Expression.
+        expression=models.Q(confirmed_at__isnull=False, hidden=False),  # type: ignore[arg-type]
         output_field=models.BooleanField(), db_persist=True)
     priority = models.CharField(max_length=10, choices=Priority.choices,
                                 default=Priority.NORMAL)

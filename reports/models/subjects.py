@@ -155,7 +155,7 @@ class RoutingRule(models.Model):
         ordering = ["municipality__name", "kle_prefix", "-priority", "id"]
 
     def __str__(self) -> str:
-        where = f" in {self.area.name}" if self.area_id else ""
+        where = f" in {self.area.name}" if self.area else ""
         return f"#{self.pk} {self.kle_prefix or '*'}{where} → {self.department.name}"
 
     def clean(self) -> None:

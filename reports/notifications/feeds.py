@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.feedgenerator import Atom1Feed
 
@@ -18,6 +19,10 @@ FEED_SIZE = 50
 
 class _ReportFeed(Feed):
     feed_type = Atom1Feed
+
+    def reports(self, obj) -> QuerySet[Report]:
+        """The public reports the feed is about (each feed defines it)."""
+        raise NotImplementedError
 
     def items(self, obj):
         return (self.reports(obj).select_related("category", "department")

@@ -63,11 +63,13 @@ def _public_answer(value):
 def request(report: Report, *, extensions: bool) -> dict:
     """One service request (reports.open311.selectors prefetched what it needs)."""
     photos = list(report.photos.all())
+    # Annotated and prefetched by reports.open311.selectors (not model fields).
+    status_notes: str | None = report.status_notes  # type: ignore[attr-defined]
     postcode = POSTCODE.search(report.address + " ")
     data = {
         "service_request_id": str(report.pk),
         "status": open311_status(report.status),
-        "status_notes": mask_identity_numbers(report.status_notes or ""),
+        "status_notes": mask_identity_numbers(status_notes or ""),
         "service_name": report.category.name,
         "service_code": report.category.code,
         "description": report.public_description,
@@ -94,7 +96,7 @@ def request(report: Report, *, extensions: bool) -> dict:
             "notes": [{"datetime": iso(event.created_at), "kind": event.kind,
                        "status": event.to_status or None,
                        "text": mask_identity_numbers(event.public_text)}
-                      for event in report.public_events],
+                      for event in report.public_events],  # type: ignore[attr-defined]
             "photos": [{"url": p.url, "thumbnail_url": p.thumbnail_url} for p in photos],
         }
     return data

@@ -34,8 +34,10 @@ def bad(message: str) -> InvalidInput:
 
 def number(params: QueryDict, name: str) -> float | None:
     raw = params.get(name)
-    if raw in (None, ""):
-        return None
+    return None if raw in (None, "") else parse_number(str(raw), name)
+
+
+def parse_number(raw: str, name: str) -> float:
     try:
         value = float(raw)
     except ValueError:
@@ -68,21 +70,31 @@ def commas(params: QueryDict, name: str) -> list[str]:
     return [item.strip() for item in (params.get(name) or "").split(",") if item.strip()]
 
 
-def jurisdiction(params: QueryDict, *, required: bool) -> Municipality | None:
+def jurisdiction(params: QueryDict) -> Municipality | None:
+    """The municipality `jurisdiction_id` names; None without one."""
     code = (params.get("jurisdiction_id") or "").strip()
+    if not code:
+        return None
     served = selectors.served_municipalities()
-    if code:
-        municipality = served.filter(code=code).first()
-        if municipality is None:
-            codes = ", ".join(served.values_list("code", flat=True))
-            raise NotFound(f"Unknown jurisdiction_id {code!r}; served: {codes}.")
+    municipality = served.filter(code=code).first()
+    if municipality is None:
+        codes = ", ".join(served.values_list("code", flat=True))
+        raise NotFound(f"Unknown jurisdiction_id {code!r}; served: {codes}.")
+    return municipality
+
+
+def required_jurisdiction(params: QueryDict) -> Municipality:
+    """The municipality `jurisdiction_id` names; optional where only one is served."""
+    municipality = jurisdiction(params)
+    if municipality is not None:
         return municipality
-    if required:
-        if served.count() > 1:
-            codes = ", ".join(served.values_list("code", flat=True))
-            raise bad(f"jurisdiction_id is required; one of: {codes}.")
-        return served.first()
-    return None
+    served = list(selectors.served_municipalities()[:2])
+    if len(served) > 1:
+        codes = ", ".join(selectors.served_municipalities().values_list("code", flat=True))
+        raise bad(f"jurisdiction_id is required; one of: {codes}.")
+    if not served:
+        raise NotFound("No municipality is served here yet.")
+    return served[0]
 
 
 def request_filters(params: QueryDict, municipality: Municipality | None
@@ -114,10 +126,10 @@ def request_filters(params: QueryDict, municipality: Municipality | None
         wanted |= CLOSED_STATUSES
     filters.statuses = sorted(wanted)
     if params.get("bbox"):
-        parts = params["bbox"].split(",")
-        if len(parts) != 4:
+        parts = str(params["bbox"]).split(",")
+        if len(parts) != 4 or not all(p.strip() for p in parts):
             raise bad("bbox must be minlon,minlat,maxlon,maxlat.")
-        box = [number({"bbox": p}, "bbox") for p in parts]
+        box = [parse_number(p, "bbox") for p in parts]
         if not (valid_lon_lat(box[0], box[1]) and valid_lon_lat(box[2], box[3])
                 and box[0] < box[2] and box[1] < box[3]):
             raise bad("bbox must be minlon,minlat,maxlon,maxlat in WGS84.")

@@ -65,7 +65,7 @@ def discovery(request, fmt):
 @endpoint
 def services_list(request, fmt):
     _methods(request, "GET")
-    municipality = params.jurisdiction(request.GET, required=True)
+    municipality = params.required_jurisdiction(request.GET)
     categories = selectors.categories_for_municipality(municipality)
     return render([output.service(c) for c in categories], fmt, "services")
 
@@ -73,7 +73,7 @@ def services_list(request, fmt):
 @endpoint
 def service_definition(request, fmt, service_code: str):
     _methods(request, "GET")
-    municipality = params.jurisdiction(request.GET, required=True)
+    municipality = params.required_jurisdiction(request.GET)
     category = selectors.categories_for_municipality(municipality).filter(
         code=service_code).first()
     if category is None:
@@ -93,7 +93,7 @@ def requests_view(request, fmt):
         else None
     access.check_rate(request, client, posting=False)
     extensions = query.get("extensions", "").lower() == "true"
-    filters = params.request_filters(query, params.jurisdiction(query, required=False))
+    filters = params.request_filters(query, params.jurisdiction(query))
     page_size = params.whole(query, "page_size", params.MAX_PAGE_SIZE, 1, params.MAX_PAGE_SIZE)
     page = params.whole(query, "page", 1, 1, 1_000_000)
     found = requests.requests_page(filters, offset=(page - 1) * page_size, limit=page_size,
@@ -133,7 +133,7 @@ def request_updates(request, fmt):
         since=params.datetime(query, "start_date")
         or timezone.now() - dt.timedelta(days=UPDATES_DEFAULT_DAYS),
         until=params.datetime(query, "end_date"),
-        municipality=params.jurisdiction(query, required=False),
+        municipality=params.jurisdiction(query),
         limit=params.whole(query, "page_size", params.MAX_PAGE_SIZE, 1, params.MAX_PAGE_SIZE))
     return render([output.update(event) for event in found], fmt, "service_request_updates")
 
@@ -156,7 +156,7 @@ def _create(request, fmt, client) -> HttpResponse:
     if not service_code:
         raise InvalidInput("service_code is required.")
     location = params.location(post)
-    jurisdiction = params.jurisdiction(post, required=False)
+    jurisdiction = params.jurisdiction(post)
     municipality = services.municipality_serving(location)
     if jurisdiction and jurisdiction != municipality:
         raise InvalidInput(f"The location lies in {municipality.name}, not in jurisdiction "

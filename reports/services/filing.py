@@ -37,10 +37,10 @@ from reports.models import (
     Subscription,
 )
 from reports.notifications import links, outbox
-from reports.photos import process_photo
+from reports.photos import ProcessedPhoto, process_photo
 from reports.privacy import mask_identity_numbers
 from reports.questions import validate_answers
-from reports.routing import route
+from reports.routing import Decision, route
 
 CITIZEN = "citizen"
 
@@ -51,7 +51,8 @@ def _language(code: str) -> str:
     return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def route_report(municipality: Municipality, category: Category, location: Point):
+def route_report(municipality: Municipality, category: Category, location: Point
+                 ) -> Decision:
     """The routing decision (reports.routing) for a category at a point."""
     area_ids = selectors.covering_area_ids(location)
     default = municipality.default_department
@@ -143,7 +144,7 @@ def report_create(
     photos: list[bytes] | None = None,
     source: str = Report.Source.API,
     language: str = "da",
-    created_at=None,
+    created_at: dt.datetime | None = None,
 ) -> Report:
     """Validate, route and store a new report with the first rows of its timeline, its
     answers and photos.
@@ -157,10 +158,10 @@ def report_create(
     text = _clean_description(description)
     client = client or ClientInfo()
     municipality = municipality_serving(location)
-    if client.api_client and client.api_client.municipality_id not in (None, municipality.pk):
-        raise PermissionDenied(
-            f"This API key may only file reports in {client.api_client.municipality.name}."
-        )
+    api_client = client.api_client
+    if api_client and api_client.municipality_id not in (None, municipality.pk):
+        own = api_client.municipality
+        raise PermissionDenied(f"This API key may only file reports in {own and own.name}.")
     category = selectors.category_for_report(municipality, category_code)
     if category is None:
         raise UnknownCategory(
@@ -239,7 +240,7 @@ def report_create(
     return report
 
 
-def announce(report: Report, now) -> None:
+def announce(report: Report, now: dt.datetime) -> None:
     """A report is public for the first time: the reporter follows it, the department and
     area alerts are mailed, webhooks and the live `report.created` go out. Once per report,
     whichever way it became public (filed, confirmed, or shown again by staff)."""
@@ -305,7 +306,7 @@ def photo_add(*, report_id: int, data: bytes) -> Photo:
     return photo
 
 
-def _store_photo(report: Report, processed) -> Photo:
+def _store_photo(report: Report, processed: ProcessedPhoto) -> Photo:
     """Write both files through Django's storage (server-generated names) and record them.
 
     Photos are validated and re-encoded before anything is written; only a database failure

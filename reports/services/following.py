@@ -105,8 +105,9 @@ def alerts_send_digests() -> int:
             due, frequency=AreaAlert.Frequency.DAILY, confirmed_at__isnull=False)
             .select_related("area")[:500])
         for alert in alerts:
-            reports = selectors.public_reports_for_alert(
-                alert, alert.last_digest_at or alert.confirmed_at)
+            # Confirmed alerts only (the filter above): confirmed_at is set.
+            since = alert.last_digest_at or alert.confirmed_at or now
+            reports = selectors.public_reports_for_alert(alert, since)
             if reports:
                 outbox.enqueue_alert_digest(alert, reports)
                 sent += 1

@@ -3,6 +3,9 @@ locked report, recorded through the write core (reports.changes)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from geoservice.errors import (
@@ -18,19 +21,22 @@ from reports.models import (
 from reports.notifications import outbox
 from reports.privacy import mask_identity_numbers
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @transaction.atomic
 def report_transition(
     *,
     report_id: int,
     to_status: str,
-    actor=None,
+    actor: User | None = None,
     actor_label: str = "",
     public_text: str = "",
     internal_text: str = "",
     duplicate_of_id: int | None = None,
     expected_version: int | None = None,
-    at=None,
+    at: dt.datetime | None = None,
 ) -> Report:
     """Move a report to `to_status` (see reports.lifecycle.TRANSITIONS) and record it.
 
@@ -44,9 +50,11 @@ def report_transition(
                              at=at)
 
 
-def transition_locked(report: Report, *, to_status: str, actor=None, actor_label: str = "",
+def transition_locked(report: Report, *, to_status: str, actor: User | None = None,
+                      actor_label: str = "",
                       public_text: str = "", internal_text: str = "",
-                      duplicate_of_id: int | None = None, duplicate_scope=None, at=None
+                      duplicate_of_id: int | None = None,
+                      duplicate_scope: User | None = None, at: dt.datetime | None = None
                       ) -> Report:
     """The only writer of `status`, on a report locked by reports.changes.lock. With
     `duplicate_scope` (a staff user), the original of a duplicate must be in their scope."""
@@ -76,7 +84,8 @@ def transition_locked(report: Report, *, to_status: str, actor=None, actor_label
     return report
 
 
-def duplicate_target(report: Report, duplicate_of_id: int | None, *, staff=None) -> Report:
+def duplicate_target(report: Report, duplicate_of_id: int | None, *,
+                     staff: User | None = None) -> Report:
     """The original a report duplicates: another public report of the same municipality
     that is not itself a duplicate, and with `staff`, one in that user's departments."""
     if duplicate_of_id is None:

@@ -6,7 +6,8 @@ staff see no configuration at all."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.contrib import admin
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 
 from reports.models import Category, Department, Municipality, StaffMembership
@@ -24,7 +25,7 @@ def led_department_ids(user) -> list[int]:
         .values_list("department_id", flat=True))
 
 
-class RoleScopedAdmin:
+class RoleScopedAdmin(admin.ModelAdmin):
     """Mixin for ModelAdmins. `municipality_path` leads from the model to its municipality's
     id; `lead_department_path`, when set, lets department leads manage rows whose department
     is theirs. `others_may_add` is False where only superusers create rows."""
@@ -89,7 +90,7 @@ class RoleScopedAdmin:
             return form
         admin = self
 
-        class InScope(form):
+        class InScope(form):  # type: ignore[valid-type,misc]  # the admin's form, made at runtime
             def clean(self):
                 cleaned = super().clean()
                 if not self.errors:
@@ -117,7 +118,8 @@ class RoleScopedAdmin:
         if field == "id" and instance.pk in managed_municipality_ids(user):
             return
         raise ValidationError(
-            {field if field in cleaned else None: "Choose one of your own municipalities."})
+            {field if field in cleaned else NON_FIELD_ERRORS:
+             "Choose one of your own municipalities."})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         """Choices limited to the user's municipalities and departments."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
@@ -16,6 +18,7 @@ from django.db.models import (
     F,
     IntegerField,
     Min,
+    OrderBy,
     Q,
     QuerySet,
     Value,
@@ -30,6 +33,7 @@ from reports.models import (
     Category,
     Department,
     KleSubject,
+    Municipality,
     Report,
     ReportEvent,
     ResponseTemplate,
@@ -37,7 +41,10 @@ from reports.models import (
 )
 from reports.selectors import staff_department_ids
 
-SORTS = {
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+SORTS: dict[str, tuple[str | OrderBy, str]] = {
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "due": (F("expected_at").asc(nulls_last=True), "id"),
@@ -60,18 +67,18 @@ class QueueFilters:
     sort: str = "newest"
 
 
-def staff_reports(user) -> QuerySet[Report]:
+def staff_reports(user: User) -> QuerySet[Report]:
     """Every report the user may see (hidden and unconfirmed ones included)."""
     return Report.objects.filter(department_id__in=staff_department_ids(user))
 
 
-def staff_report(user, report_id: int) -> Report | None:
+def staff_report(user: User, report_id: int) -> Report | None:
     return (staff_reports(user).select_related("category__kle", "department", "municipality",
                                                "assigned_to", "duplicate_of")
             .prefetch_related("photos").filter(pk=report_id).first())
 
 
-def staff_queue(user, filters: QueueFilters) -> QuerySet[Report]:
+def staff_queue(user: User, filters: QueueFilters) -> QuerySet[Report]:
     """The user's queue with the dashboard's filters and sort."""
     qs = staff_reports(user).select_related("category", "department", "assigned_to")
     if filters.statuses:
@@ -105,26 +112,26 @@ def staff_queue(user, filters: QueueFilters) -> QuerySet[Report]:
     return qs.order_by(*SORTS.get(filters.sort, SORTS["newest"]))
 
 
-def queue_row(user, report_id: int) -> Report | None:
+def queue_row(user: User, report_id: int) -> Report | None:
     """One report as a queue row shows it (live updates swap rows in)."""
     return staff_queue(user, QueueFilters()).filter(pk=report_id).first()
 
 
-def active_categories(municipality) -> QuerySet[Category]:
+def active_categories(municipality: Municipality) -> QuerySet[Category]:
     """The categories a report of the municipality can be moved to."""
     return municipality.categories.filter(active=True).order_by("name")
 
 
-def staff_changes_since(user, since: dt.datetime, after_id: int | None = None,
-                        limit: int = 500) -> list[dict]:
+def staff_changes_since(user: User, since: dt.datetime, after_id: int | None = None,
+                        limit: int = 500) -> list[dict[str, Any]]:
     """Reports in the user's scope changed after (`since`, `after_id`), oldest change first,
     at most `limit`: what a dashboard that may have missed live events fetches to catch up,
     page by page (the last row's updated_at and id continue it)."""
     after = Q(updated_at__gt=since)
     if after_id is not None:
         after |= Q(updated_at=since, id__gt=after_id)
-    return list(staff_reports(user).filter(after).order_by("updated_at", "id")
-                .values("id", "version", "created_at", "updated_at")[:limit])
+    return [dict(row) for row in staff_reports(user).filter(after).order_by("updated_at", "id")
+            .values("id", "version", "created_at", "updated_at")[:limit]]
 
 
 def overdue_q(now: dt.datetime | None = None) -> Q:
@@ -136,7 +143,7 @@ def staff_timeline(report: Report) -> QuerySet[ReportEvent]:
     return report.events.select_related("actor").order_by("created_at", "id")
 
 
-def duplicate_candidates(report: Report, user, radius_m: float = 300, limit: int = 8
+def duplicate_candidates(report: Report, user: User, radius_m: float = 300, limit: int = 8
                          ) -> list[Report]:
     """Open public reports in the user's departments near this one (the likely originals;
     reports.services.duplicate_target accepts exactly these kinds)."""
@@ -148,12 +155,12 @@ def duplicate_candidates(report: Report, user, radius_m: float = 300, limit: int
         .select_related("category").order_by("created_at")[:limit])
 
 
-def _active_users_with(memberships):
+def _active_users_with(memberships: QuerySet[StaffMembership]) -> QuerySet[User]:
     return (get_user_model().objects.filter(is_active=True, memberships__in=memberships)
             .distinct().order_by("username"))
 
 
-def colleagues_for(report: Report):
+def colleagues_for(report: Report) -> QuerySet[User]:
     """Active users who may handle the report's department (assignment choices)."""
     return _active_users_with(StaffMembership.objects.filter(
         Q(department_id=report.department_id)
@@ -161,7 +168,7 @@ def colleagues_for(report: Report):
             role=StaffMembership.Role.MUNICIPALITY_ADMIN)))
 
 
-def colleagues_in_scope(user):
+def colleagues_in_scope(user: User) -> QuerySet[User]:
     """Active users in any of the user's departments (bulk assignment choices)."""
     return _active_users_with(StaffMembership.objects.filter(
         department_id__in=staff_department_ids(user)))
@@ -173,7 +180,7 @@ def response_templates_for(report: Report) -> list[ResponseTemplate]:
         municipality_id=report.municipality_id).order_by("title"))
 
 
-def departments_for(user) -> QuerySet[Department]:
+def departments_for(user: User) -> QuerySet[Department]:
     return Department.objects.filter(pk__in=staff_department_ids(user)).select_related(
         "municipality").order_by("municipality__name", "name")
 
@@ -184,7 +191,7 @@ def districts_for(departments: list[Department]) -> QuerySet[Area]:
         d.municipality.code for d in departments}).order_by("name")
 
 
-def categories_for(user) -> QuerySet[Category]:
+def categories_for(user: User) -> QuerySet[Category]:
     municipalities = departments_for(user).values("municipality_id")
     return Category.objects.filter(municipality_id__in=municipalities).order_by("name")
 
@@ -200,7 +207,7 @@ class Statistics:
     total: int
 
 
-def staff_statistics(user, since: dt.datetime, until: dt.datetime) -> Statistics:
+def staff_statistics(user: User, since: dt.datetime, until: dt.datetime) -> Statistics:
     """Counts of the reports filed in [since, until) that the user may see, and the median
     time from filing to the first acknowledgement and to resolution."""
     qs = staff_reports(user).filter(created_at__gte=since, created_at__lt=until)
@@ -213,7 +220,7 @@ def staff_statistics(user, since: dt.datetime, until: dt.datetime) -> Statistics
               .values("report_id", "to_status").annotate(at=Min("created_at")))
     created = dict(qs.values_list("id", "created_at"))
     to_resolve = []
-    acknowledged = {}
+    acknowledged: dict[int, float] = {}
     for row in firsts:
         hours = (row["at"] - created[row["report_id"]]).total_seconds() / 3600
         if row["to_status"] == Status.RESOLVED:
@@ -223,7 +230,7 @@ def staff_statistics(user, since: dt.datetime, until: dt.datetime) -> Statistics
             acknowledged[row["report_id"]] = hours if previous is None else min(previous, hours)
     to_ack = list(acknowledged.values())
     return Statistics(
-        by_status=[(s.label, by_status.get(s.value, 0)) for s in Status],
+        by_status=[(str(s.label), by_status.get(s.value, 0)) for s in Status],
         by_category=by_category, by_department=by_department,
         median_hours_to_acknowledge=statistics.median(to_ack) if to_ack else None,
         median_hours_to_resolve=statistics.median(to_resolve) if to_resolve else None,
@@ -236,7 +243,7 @@ EXPORT_FIELDS = ("id", "created_at", "status", "priority", "expected_at", "categ
                  "assigned_to__username", "hidden", "updated_at")
 
 
-def export_rows(queue: QuerySet[Report], chunk_size: int = 2000):
+def export_rows(queue: QuerySet[Report], chunk_size: int = 2000) -> Iterator[tuple[Any, ...]]:
     """The queue's rows for CSV, read from the database in chunks (a server-side cursor),
     so that memory does not grow with the queue."""
     yield from queue.values_list(*EXPORT_FIELDS).iterator(chunk_size=chunk_size)

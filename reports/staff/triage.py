@@ -9,7 +9,9 @@ live event) and enqueues its mail in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
@@ -27,9 +29,12 @@ from reports.models import Department, Priority, Report, ReportEvent, Subscripti
 from reports.notifications import outbox
 from reports.privacy import mask_identity_numbers
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @transaction.atomic
-def report_reply(*, actor, report_id: int, text: str, expected_version: int | None = None
+def report_reply(*, actor: User, report_id: int, text: str, expected_version: int | None = None
                  ) -> Report:
     """A public reply: on the timeline, to every follower by mail, to live clients."""
     text = text.strip()
@@ -43,7 +48,7 @@ def report_reply(*, actor, report_id: int, text: str, expected_version: int | No
 
 
 @transaction.atomic
-def report_note(*, actor, report_id: int, text: str) -> Report:
+def report_note(*, actor: User, report_id: int, text: str) -> Report:
     """An internal note: staff only; it changes nothing the public sees."""
     text = text.strip()
     if not text:
@@ -57,7 +62,7 @@ def report_note(*, actor, report_id: int, text: str) -> Report:
 
 
 @transaction.atomic
-def report_reroute(*, actor, report_id: int, department_id: int, reason: str = "",
+def report_reroute(*, actor: User, report_id: int, department_id: int, reason: str = "",
                    expected_version: int | None = None) -> Report:
     """Send a report to another department of its municipality; both queues hear of it."""
     report = changes.lock(report_id, expected_version=expected_version, staff=actor)
@@ -83,7 +88,7 @@ def report_reroute(*, actor, report_id: int, department_id: int, reason: str = "
 
 
 @transaction.atomic
-def report_assign(*, actor, report_id: int, assignee_id: int | None,
+def report_assign(*, actor: User, report_id: int, assignee_id: int | None,
                   expected_version: int | None = None) -> Report:
     """Give a report to a colleague who may handle it (or to nobody)."""
     report = changes.lock(report_id, expected_version=expected_version, staff=actor)
@@ -102,7 +107,7 @@ def report_assign(*, actor, report_id: int, assignee_id: int | None,
 
 
 @transaction.atomic
-def report_set_status(*, actor, report_id: int, to_status: str, public_text: str = "",
+def report_set_status(*, actor: User, report_id: int, to_status: str, public_text: str = "",
                       internal_text: str = "", duplicate_of_id: int | None = None,
                       expected_version: int | None = None) -> Report:
     """A status change by staff: the scope check here, the lifecycle in
@@ -118,7 +123,7 @@ def report_set_status(*, actor, report_id: int, to_status: str, public_text: str
 
 
 @transaction.atomic
-def report_set_priority(*, actor, report_id: int, priority: str,
+def report_set_priority(*, actor: User, report_id: int, priority: str,
                         due: dt.datetime | None = None,
                         expected_version: int | None = None) -> Report:
     """Set a report's priority and its due time (expected_datetime in both APIs)."""
@@ -141,7 +146,7 @@ def report_set_priority(*, actor, report_id: int, priority: str,
 
 
 @transaction.atomic
-def report_hide(*, actor, report_id: int, reason: str,
+def report_hide(*, actor: User, report_id: int, reason: str,
                 expected_version: int | None = None) -> Report:
     """Take a report off every public map, page, feed and API (abusive or personal
     content). Staff keep it and can act on it as before; the reason is internal."""
@@ -161,7 +166,7 @@ def report_hide(*, actor, report_id: int, reason: str,
 
 
 @transaction.atomic
-def report_unhide(*, actor, report_id: int, expected_version: int | None = None) -> Report:
+def report_unhide(*, actor: User, report_id: int, expected_version: int | None = None) -> Report:
     """Undo report_hide. The report is public again if its reporter had confirmed it (a
     report never confirmed stays unpublished); one that was never public before is
     announced now, once."""
@@ -183,7 +188,7 @@ def report_unhide(*, actor, report_id: int, expected_version: int | None = None)
     return report
 
 
-def _reroute_after_change(report: Report, actor, kind: str, *, internal: str,
+def _reroute_after_change(report: Report, actor: User, kind: str, *, internal: str,
                           fields: tuple[str, ...]) -> None:
     """Route a report again after its category or place changed; record and announce it."""
     decision = services.route_report(report.municipality, report.category, report.location)
@@ -204,7 +209,7 @@ def _reroute_after_change(report: Report, actor, kind: str, *, internal: str,
 
 
 @transaction.atomic
-def report_change_category(*, actor, report_id: int, category_code: str,
+def report_change_category(*, actor: User, report_id: int, category_code: str,
                            expected_version: int | None = None) -> Report:
     """Put a report in another category of its municipality; it is routed again."""
     report = changes.lock(report_id, expected_version=expected_version, staff=actor)
@@ -223,7 +228,7 @@ def report_change_category(*, actor, report_id: int, category_code: str,
 
 
 @transaction.atomic
-def report_move(*, actor, report_id: int, location: Point,
+def report_move(*, actor: User, report_id: int, location: Point,
                 expected_version: int | None = None) -> Report:
     """Move a report's pin (inside its municipality); it is routed again."""
     report = changes.lock(report_id, expected_version=expected_version, staff=actor)
@@ -239,7 +244,7 @@ def report_move(*, actor, report_id: int, location: Point,
 
 
 @transaction.atomic
-def report_merge(*, actor, report_id: int, into_id: int, public_text: str = "",
+def report_merge(*, actor: User, report_id: int, into_id: int, public_text: str = "",
                  expected_version: int | None = None) -> Report:
     """Close a report as a duplicate of another public report in the actor's departments
     and carry its followers (and its reporter, when they left an email) over to the
@@ -279,11 +284,12 @@ class BulkResult:
     failed: dict[int, str]
 
 
-def reports_bulk(*, actor, report_ids: list[int], action: str, **arguments) -> BulkResult:
+def reports_bulk(*, actor: User, report_ids: list[int], action: str, **arguments: Any
+                 ) -> BulkResult:
     """Run one action on many reports, each in its own transaction: one that fails (out of
     scope, a refused transition) is reported and does not stop the others."""
-    actions = {"status": report_set_status, "reroute": report_reroute,
-               "assign": report_assign}
+    actions: dict[str, Callable[..., Report]] = {
+        "status": report_set_status, "reroute": report_reroute, "assign": report_assign}
     if action not in actions:
         raise InvalidInput("Some fields are invalid.", {"action": ["Unknown bulk action."]})
     result = BulkResult(done=[], failed={})

@@ -26,6 +26,9 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stopping)
         signal.signal(signal.SIGINT, stopping)
-        serve(stop=stop, interval=options["interval"], once=options["once"],
-              say=lambda line: (self.stdout.write(line), self.stdout.flush()))
+        def say(line: str) -> None:
+            self.stdout.write(line)
+            self.stdout.flush()
+
+        serve(stop=stop, interval=options["interval"], once=options["once"], say=say)
         self.stdout.write("stopped")

@@ -266,7 +266,7 @@ def test_get_requests_filters(client, world):
 
 
 @pytest.mark.parametrize("query", ["?status=fixed", "?start_date=yesterday", "?bbox=1,2,3",
-                                   "?lat=55", "?page_size=5000", "?page=0",
+                                   "?bbox=12,,13,56", "?lat=55", "?page_size=5000", "?page=0",
                                    "?service_request_id=abc", "?radius=5&lat=55&long=12&radius=-1"])
 def test_get_requests_bad_parameters_are_400(client, world, query):
     response = client.get(f"{BASE}requests.json{query}")
