@@ -70,9 +70,10 @@ def _feature_response(feature_json: str, *, extra: str = "", status_code: int = 
     return HttpResponse(body, status=status_code, content_type=GEOJSON)
 
 
-class ApiView(APIView):
-    """Every REST view: optional API key (`Authorization: Api-Key …`), rate limits, and
-    Idempotency-Key handling for POSTs (reports.api.idempotency)."""
+class WriteView(APIView):
+    """The REST views that take writes (reports, photos, follows, alerts): an optional API
+    key (`Authorization: Api-Key …`), the rate limits, and Idempotency-Key handling for
+    POSTs (reports.api.idempotency). The read-only views are plain DRF views."""
 
     def dispatch(self, request, *args, **kwargs):
         try:
@@ -82,12 +83,12 @@ class ApiView(APIView):
             if request.method != "POST":
                 return super().dispatch(request, *args, **kwargs)
             return run_idempotent(request, access.idempotency_scope(request, client),
-                                  lambda: super(ApiView, self).dispatch(request, *args, **kwargs))
+                                  lambda: super(WriteView, self).dispatch(request, *args, **kwargs))
         except ApplicationError as exc:  # refused before DRF's own handling
             return render_error(request, exc)
 
 
-class ReportListCreate(ApiView):
+class ReportListCreate(WriteView):
     """GET: public reports as a FeatureCollection; POST: file a new report (JSON, or
     multipart with the JSON document in the `report` field and `photo` files)."""
 
@@ -167,7 +168,7 @@ class ReportListCreate(ApiView):
         return response
 
 
-class ReportPhotos(ApiView):
+class ReportPhotos(WriteView):
     """POST one photo (multipart field `photo`) to a report: with the `photo_upload_token`
     its creation returned (header `X-Photo-Token`, for an hour), or with an API key whose
     scope covers the report."""
@@ -194,7 +195,7 @@ class ReportPhotos(ApiView):
                         status=status.HTTP_201_CREATED)
 
 
-class ReportFollow(ApiView):
+class ReportFollow(WriteView):
     """POST {"email": …}: follow a report ("this is my problem too"); a confirmation mail
     is sent (double opt-in)."""
 
@@ -208,7 +209,7 @@ class ReportFollow(ApiView):
                         status=status.HTTP_202_ACCEPTED)
 
 
-class AlertCreate(ApiView):
+class AlertCreate(WriteView):
     """POST {"email", "area": id | "near": Point + "radius", "frequency"}: mail about new
     reports there, after the address is confirmed (double opt-in)."""
 

@@ -76,6 +76,18 @@ def test_services_need_a_jurisdiction_when_several_are_served(client, world):
     assert client.get(f"{BASE}services.json?jurisdiction_id=9999").status_code == 404
 
 
+@pytest.mark.django_db
+def test_an_installation_serving_no_municipality_yet_answers_404_not_500(client):
+    for path in ("services.json", "services/pothole.json", "services/pothole.xml"):
+        response = client.get(f"{BASE}{path}")
+        assert response.status_code == 404, path
+        if path.endswith(".json"):
+            assert response.json() == [{"code": 404,
+                                        "description": "No municipality is served here yet."}]
+        else:
+            assert parse_xml(response).find("error/code").text == "404"
+
+
 def test_services_list_with_and_without_suffix_and_slash(client, world, questions):
     for url in (f"{BASE}services.json?jurisdiction_id=0151",
                 f"{BASE}services?jurisdiction_id=0151",

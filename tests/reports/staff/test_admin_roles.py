@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.sites import site
+from django.test import RequestFactory
 
-from reports.models import Category, RoutingRule
+from reports.models import Category, Municipality, RoutingRule
 from tests.reports.worlds import staff_world
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +159,15 @@ def test_rules_webhooks_and_memberships_keep_to_one_municipality(world):
                                 department=world["cph"], role="caseworker")):
         with pytest.raises(ValidationError, match="same municipality"):
             row.full_clean()
+
+
+def test_a_scope_error_without_a_field_is_a_form_error_not_a_crash(world):
+    """Defence behind get_queryset: the admin's form itself refuses a row outside the
+    user's scope, also where the scope field is not in the form (a municipality's id)."""
+    request = RequestFactory().post("/admin/reports/municipality/")
+    request.user = world["admin"]
+    theirs = world["copenhagen"]
+    form_class = site._registry[Municipality].get_form(request, obj=theirs, change=True)
+    form = form_class(data={"name": "Overtaget", "default_department": ""}, instance=theirs)
+    assert not form.is_valid()
+    assert form.non_field_errors() == ["Choose one of your own municipalities."]
