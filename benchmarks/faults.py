@@ -98,6 +98,15 @@ class Row:
     problems: list[str]
 
 
+def _refusing_for(receiver, name: str, seconds: float) -> None:
+    """A receiver (the SMTP server, the webhook receiver) refuses everything for a while."""
+    receiver.refusing = True
+    log(f"{name} refusing")
+    time.sleep(seconds)
+    receiver.refusing = False
+    log(f"{name} accepting again")
+
+
 def inject(fault: str, installation: Installation, cluster: PostgresCluster,
            plan: Plan) -> None:
     if fault == "postgres-kill":
@@ -121,17 +130,9 @@ def inject(fault: str, installation: Installation, cluster: PostgresCluster,
         installation.redis.start()
         log("redis-server started again (empty)")
     elif fault == "smtp-refusing":
-        installation.smtp.refusing = True
-        log("SMTP refusing")
-        time.sleep(plan.outage)
-        installation.smtp.refusing = False
-        log("SMTP accepting again")
+        _refusing_for(installation.smtp, "SMTP", plan.outage)
     elif fault == "webhook-refusing":
-        installation.hooks.refusing = True
-        log("webhook receiver refusing")
-        time.sleep(plan.outage)
-        installation.hooks.refusing = False
-        log("webhook receiver accepting again")
+        _refusing_for(installation.hooks, "webhook receiver", plan.outage)
 
 
 def run_fault(fault: str, cluster: PostgresCluster, template: str, plan: Plan,

@@ -39,16 +39,21 @@ def report_follow(*, report_id: int, email: str, language: str = "da") -> Subscr
     return subscription
 
 
+def _confirmed[T: (Subscription, AreaAlert)](row: T) -> T:
+    """The row confirmed, at its first confirmation (a link used again changes nothing)."""
+    if row.confirmed_at is None:
+        row.confirmed_at = timezone.now()
+        row.save(update_fields=["confirmed_at"])
+    return row
+
+
 def subscription_confirm(*, token: str) -> Subscription:
     """Confirm a follow from its signed link (raises BadToken)."""
     subscription = Subscription.objects.filter(
         pk=links.read("follow-confirm", token)).select_related("report").first()
     if subscription is None:
         raise links.BadToken("This subscription no longer exists.")
-    if subscription.confirmed_at is None:
-        subscription.confirmed_at = timezone.now()
-        subscription.save(update_fields=["confirmed_at"])
-    return subscription
+    return _confirmed(subscription)
 
 
 def subscription_unsubscribe(*, token: str) -> Report | None:
@@ -84,10 +89,7 @@ def alert_confirm(*, token: str) -> AreaAlert:
     alert = AreaAlert.objects.filter(pk=links.read("alert-confirm", token)).first()
     if alert is None:
         raise links.BadToken("This alert no longer exists.")
-    if alert.confirmed_at is None:
-        alert.confirmed_at = timezone.now()
-        alert.save(update_fields=["confirmed_at"])
-    return alert
+    return _confirmed(alert)
 
 
 def alert_unsubscribe(*, token: str) -> None:
