@@ -213,8 +213,13 @@ class PostgresCluster:
 
         with psycopg.connect(self.url(), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"'
-                                                          if template else ""))
+            # FILE_COPY, not PostgreSQL 15's default WAL_LOG: a WAL_LOG copy inherits the
+            # template's sequence state (log_cnt), so the copy hands out up to 32 values per
+            # sequence without logging them, and after a crash it hands them out again
+            # (duplicate keys; reported on pgsql-hackers, "Fix sequence value may rollback
+            # after CREATE DATABASE TEMPLATE with WAL_LOG strategy").
+            admin.execute(f'CREATE DATABASE "{name}"' + (
+                f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""))
         if template is None:
             with psycopg.connect(self.url(name), autocommit=True) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")

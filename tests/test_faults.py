@@ -26,3 +26,32 @@ def test_every_fault_loses_nothing_doubles_nothing_and_strands_no_key(tmp_path):
                   "smtp-refusing", "webhook-refusing"):
         assert f"| {fault} |" in table
     assert "PROBLEM" not in table
+
+
+def test_a_database_copied_from_a_template_hands_out_no_id_twice_after_a_crash():
+    """The fault suite copies its databases from a template; the copy's sequences must be
+    crash-safe (PostgreSQL's default WAL_LOG copy is not: after kill -9 it returned ids it
+    had already handed out, and the suite saw 500s from duplicate keys)."""
+    import psycopg
+
+    from tests.servers import PostgresCluster
+
+    cluster = PostgresCluster()
+    try:
+        cluster.init()
+        cluster.start()
+        with psycopg.connect(cluster.create_database("original"), autocommit=True) as conn:
+            conn.execute("CREATE TABLE thing (id serial PRIMARY KEY)")
+            for _ in range(3):
+                conn.execute("INSERT INTO thing DEFAULT VALUES")
+        copy = cluster.create_database("copy", template="original")
+        with psycopg.connect(copy, autocommit=True) as conn:
+            for _ in range(5):
+                conn.execute("INSERT INTO thing DEFAULT VALUES")
+        assert cluster.kill9() > 0
+        cluster.start()
+        with psycopg.connect(copy, autocommit=True) as conn:
+            conn.execute("INSERT INTO thing DEFAULT VALUES")  # a duplicate key before
+            assert conn.execute("SELECT count(*) FROM thing").fetchone()[0] == 9
+    finally:
+        cluster.remove()
