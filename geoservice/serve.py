@@ -11,15 +11,24 @@ Daphne (Twisted) also reads a whole request body, to a temporary file, before th
 application sees any of it. Its requests here refuse a body over API_MAX_UPLOAD_BYTES (the
 most any route accepts) as soon as it is declared or has arrived, with 413 and a closed
 connection; the per-route limits are the ASGI handler's (geoservice.handlers).
+
+`--workers N` serves on N processes: this process binds the address once, and N daphne
+processes accept connections on that one socket (the kernel hands each connection to one of
+them), each restarted if it dies (geoservice.supervise). Websockets on different processes
+hear the same events only through Redis, so more than one worker needs REDIS_URL.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 
 from daphne import server as daphne_server
 from daphne.cli import CommandLineInterface
 from daphne.http_protocol import HTTPFactory, WebRequest
+
+from geoservice import supervise
 
 
 class BodyLimitedWebRequest(WebRequest):
@@ -81,9 +90,53 @@ class NoDelayHTTPFactory(HTTPFactory):
         return protocol
 
 
+def _take(argv: list[str], names: tuple[str, ...], default: str | None) -> str | None:
+    """Remove `NAME VALUE` (or `NAME=VALUE`) from argv and return the value."""
+    for index, word in enumerate(argv):
+        for name in names:
+            if word == name and index + 1 < len(argv):
+                value = argv[index + 1]
+                del argv[index:index + 2]
+                return value
+            if word.startswith(name + "="):
+                del argv[index]
+                return word.split("=", 1)[1]
+    return default
+
+
+def serve_workers(workers: int, argv: list[str]) -> int:
+    """Bind once, then run `workers` daphne processes on the inherited socket."""
+    if not os.environ.get("REDIS_URL"):
+        raise SystemExit("--workers above 1 needs REDIS_URL: without Redis, a change made on "
+                         "one process never reaches the websockets of another.")
+    host = _take(argv, ("-b", "--bind"), "127.0.0.1") or "127.0.0.1"
+    port = int(_take(argv, ("-p", "--port"), "8000") or 8000)
+    if ":" in host:  # daphne's --fd adopts IPv4 sockets only
+        raise SystemExit("--workers above 1 serves on an IPv4 address (-b 0.0.0.0 or "
+                         "127.0.0.1); a proxy in front can take IPv6.")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(1024)
+    listener.set_inheritable(True)
+    command = [sys.executable, "-m", "geoservice.serve", "--workers", "1",
+               "--fd", str(listener.fileno()), *argv]
+    children = [supervise.Child(f"web-{number}", command, pass_fds=(listener.fileno(),))
+                for number in range(1, workers + 1)]
+    supervise.say(f"Serving on {host}:{port} with {workers} web processes")
+    return supervise.run(children)
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    workers_text = _take(argv, ("--workers",), "1") or "1"
+    if not workers_text.isdigit() or int(workers_text) < 1:
+        raise SystemExit(f"--workers takes a number of processes, 1 or more, not {workers_text!r}")
+    workers = int(workers_text)
+    if workers > 1:
+        sys.exit(serve_workers(workers, argv))
     daphne_server.HTTPFactory = NoDelayHTTPFactory
-    CommandLineInterface().run(sys.argv[1:] if argv is None else argv)
+    CommandLineInterface().run(argv)
 
 
 if __name__ == "__main__":

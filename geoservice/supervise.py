@@ -47,10 +47,11 @@ class Child:
     pause: float = FIRST_PAUSE_SECONDS
     restart_at: float | None = None
     restarts: int = field(default=0)
+    pass_fds: tuple[int, ...] = ()  # file descriptors the child inherits (a listening socket)
 
     def start(self) -> None:
         self.process = subprocess.Popen(self.command, start_new_session=True,
-                                        preexec_fn=_die_with_parent)
+                                        preexec_fn=_die_with_parent, pass_fds=self.pass_fds)
         self.started_at = time.monotonic()
         self.restart_at = None
 
