@@ -7,6 +7,11 @@ into one text), run via psycopg.
 
 The endpoint is timed twice: over HTTP against a daphne process (what a client sees) and
 in-process through Django's full request handler (no socket). Medians and ratios printed.
+
+Then throughput: --clients connections at once asking for ~100-feature bboxes, against the
+floor (the same statement on as many psycopg connections) and against the server on each of
+--workers process counts (`geoservice.serve --workers N`, with a redis-server of its own
+when N > 1). The clients run on the same machine as the server and take CPU from it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -76,33 +83,114 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_daphne(url: str) -> tuple[subprocess.Popen, int]:
+def start_daphne(url: str, workers: int = 1,
+                 redis_url: str | None = None) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = dict(os.environ, DATABASE_URL=url, DEBUG="0", SECRET_KEY="benchmark",
                LOG_LEVEL="WARNING")
+    if redis_url:
+        env.update(REDIS_URL=redis_url, CACHE_URL=redis_url.rsplit("/", 1)[0] + "/1")
     process = subprocess.Popen(
-        [sys.executable, "-m", "geoservice.serve", "-b", "127.0.0.1", "-p", str(port),
-         "geoservice.asgi:application"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
+        [sys.executable, "-m", "geoservice.serve", "--workers", str(workers),
+         "-b", "127.0.0.1", "-p", str(port), "geoservice.asgi:application"], cwd=ROOT,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
         try:
             probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             probe.request("GET", "/api/v1/health")
+            probe.getresponse().read()
             break
         except OSError:
             time.sleep(0.1)
+    if workers > 1:
+        time.sleep(3)  # the first process answers before the others have loaded Django
     return process, port
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(30)
+
+
+def throughput(clients: int, seconds: float, ask) -> float:
+    """Requests per second that `clients` threads complete, each calling ask(client, i)."""
+    done = [0] * clients
+    stop_at = time.perf_counter() + seconds
+
+    def loop(client: int) -> None:
+        i = 0
+        while time.perf_counter() < stop_at:
+            ask(client, i)
+            i += 1
+        done[client] = i
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.perf_counter() - started)
+
+
+def throughput_section(args, url: str, total: int) -> None:
+    from tests.servers import redis_server
+
+    boxes = random_bboxes(bbox_side_for(100, total), 40, random.Random(11))
+    floor_statement = floor_sql()
+    floors = [psycopg_connect() for _ in range(args.clients)]
+
+    def ask_floor(client: int, i: int) -> None:
+        box = boxes[(client * 7 + i) % len(boxes)]
+        floors[client].execute(floor_statement, [*box, *box, 1000]).fetchone()
+
+    floor_rate = throughput(args.clients, args.seconds, ask_floor)
+    for conn in floors:
+        conn.close()
+    print(f"\nthroughput, {args.clients} connections at once, ~100-feature bboxes, "
+          f"{args.seconds:.0f} s each")
+    print(f"{'target':>22} {'req/s':>8} {'/ floor':>8} {'/ 1 process':>12}")
+    print(f"{'floor (psycopg)':>22} {floor_rate:>8.1f} {1:>8.2f} {'':>12}")
+    single = None
+    for workers in args.workers:
+        with ExitStack() as stack:
+            redis_url = stack.enter_context(redis_server()) if workers > 1 else None
+            server, port = start_daphne(url, workers, redis_url)
+            stack.callback(stop, server)
+            conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                     for _ in range(args.clients)]
+
+            def ask_http(client: int, i: int, conns=conns) -> None:
+                box = boxes[(client * 7 + i) % len(boxes)]
+                conns[client].request("GET", "/api/v1/reports/?bbox="
+                                      + ",".join(map(str, box)) + "&limit=1000")
+                response = conns[client].getresponse()
+                response.read()
+                assert response.status == 200, response.status
+
+            throughput(args.clients, min(args.seconds, 2), ask_http)  # warm every process
+            rate = throughput(args.clients, args.seconds, ask_http)
+            single = single or rate
+            print(f"{f'OS2geo, {workers} process' + ('es' if workers > 1 else ''):>22} "
+                  f"{rate:>8.1f} {rate / floor_rate:>8.2f} {rate / single:>12.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=30, help="bboxes per size")
+    parser.add_argument("--clients", type=int, default=4,
+                        help="connections at once in the throughput part")
+    parser.add_argument("--seconds", type=float, default=15, help="per throughput target")
+    parser.add_argument("--workers", default="1,2",
+                        help="web process counts to measure throughput on, e.g. 1,2,4")
     parser.add_argument("--smoke", action="store_true",
-                        help=f"{SMOKE_REPORTS:,} reports in a fresh database, 3 bboxes per size")
+                        help=f"{SMOKE_REPORTS:,} reports in a fresh database, 3 bboxes per "
+                             "size, 1 s of throughput")
     args = parser.parse_args()
+    args.workers = [int(n) for n in args.workers.split(",")]
     if args.smoke:
-        args.reports, args.repeats = SMOKE_REPORTS, 3
+        args.reports, args.repeats, args.seconds = SMOKE_REPORTS, 3, 1
     run_benchmark(args, run)
 
 
@@ -156,6 +244,7 @@ def run(args, url: str) -> None:
         daphne.wait()
         floor.close()
     print("\nratio = endpoint median / floor median (target at 1,000 features: <= 1.5)")
+    throughput_section(args, url, total)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import pytest
 from tests.servers import ROOT, current_database_url
 
 BENCHMARKS = {
-    "bbox.py": ["ratio = endpoint median / floor median"],
+    "bbox.py": ["ratio = endpoint median / floor median", "OS2geo, 2 processes"],
     "tiles.py": ["ours/floor", "tipg/floor"],
     "ws_fanout.py": ["reach", "100.0%"],
 }
