@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -61,3 +62,52 @@ def test_nearest_address_measures_metres_and_respects_the_limit():
     assert 20 < found.distance_m < 40
     assert nearest_address(point(12.5368, 55.6487), max_distance_m=10) is None
     assert nearest_address(point(12.5368, 55.6487), max_distance_m=100).address == found.address
+
+
+def _dawa_file(path, rows: int, *, renamed: int | None = None) -> None:
+    """`rows` addresses in DAWA's CSV layout, on made-up streets of municipality 0999."""
+    with path.open("w") as handle:
+        handle.write("kommunekode,vejkode,vejnavn,husnr,postnr,postnrnavn,lon,lat\n")
+        for n in range(rows):
+            street = f"Ny Testvej {n // 500}" if n == renamed else f"Testvej {n // 500}"
+            handle.write(f"0999,{n // 500:04d},{street},{n % 500 + 1},9999,Testby,"
+                         f"{10 + n * 1e-5:.6f},{56 + (n % 500) * 1e-5:.6f}\n")
+
+
+def _peak_bytes(path) -> int:
+    from maps.importers.addresses import import_addresses
+
+    tracemalloc.start()
+    try:
+        import_addresses(path, batch_size=1000)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_import_streams_in_bounded_memory(tmp_path):
+    """Four times the rows must not take four times the memory: the file is read and
+    written in batches (the country's ~3.5 million addresses in one run)."""
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    _dawa_file(small, 5_000)
+    _dawa_file(large, 20_000)
+    small_peak = _peak_bytes(small)
+    large_peak = _peak_bytes(large)
+    assert Address.objects.filter(municipality_code="0999").count() == 20_000
+    assert large_peak < 1.5 * small_peak, (small_peak, large_peak)
+
+
+def test_a_new_version_of_the_file_updates_in_place(tmp_path):
+    from maps.importers.addresses import import_addresses
+
+    path = tmp_path / "a.csv"
+    _dawa_file(path, 1_200)
+    assert (import_addresses(path, batch_size=500).created) == 1_200
+    ids = dict(Address.objects.filter(municipality_code="0999").values_list(
+        "search_text", "id"))
+    _dawa_file(path, 1_200, renamed=700)
+    summary = import_addresses(path, batch_size=500)
+    assert (summary.created, summary.updated, summary.unchanged) == (0, 1, 1_199)
+    renamed = Address.objects.get(street_name="Ny Testvej 1")
+    assert renamed.id == ids["testvej 1 201, 9999 testby"]  # the same row, changed
+    assert renamed.search_text == "ny testvej 1 201, 9999 testby"
