@@ -6,6 +6,7 @@ Everything is stored in SRID 4326 (WGS84, lon/lat); importers reproject at the e
 from __future__ import annotations
 
 from django.contrib.gis.db import models
+from django.db.models.functions import Collate
 
 
 class Area(models.Model):
@@ -50,7 +51,7 @@ class Address(models.Model):
     postcode = models.CharField(max_length=4)
     postal_name = models.CharField(max_length=100)
     location = models.PointField(srid=4326)
-    # Lower-cased "street house, postcode town" for prefix search (varchar_pattern_ops index).
+    # Lower-cased "street house, postcode town" for prefix search (a byte-order index).
     search_text = models.CharField(max_length=400, editable=False)
 
     class Meta:
@@ -62,11 +63,10 @@ class Address(models.Model):
             )
         ]
         indexes = [
-            models.Index(
-                fields=["search_text"],
-                name="address_search_prefix",
-                opclasses=["varchar_pattern_ops"],
-            )
+            # Byte order ("C"): serves both the prefix match and the ORDER BY of a search,
+            # so a short prefix that matches a million addresses reads only the first rows
+            # (varchar_pattern_ops served the match but not the order: 300 ms at 1 M).
+            models.Index(Collate("search_text", "C"), name="address_search_c"),
         ]
 
     @property

@@ -8,6 +8,7 @@ from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Collate
 
 from maps.geo import haversine_m, metres_envelope
 from maps.models import Address, Area
@@ -63,9 +64,8 @@ def nearest_address(point: Point, *, max_distance_m: float | None = None) -> Nea
 def addresses_search(query: str, *, limit: int = 20) -> QuerySet[Address]:
     """Addresses whose "street number, postcode town" text starts with `query` (any case)."""
     normalised = " ".join(query.lower().split())
-    return Address.objects.filter(search_text__startswith=normalised).order_by(
-        "search_text"
-    )[:limit]
+    return (Address.objects.annotate(search_c=Collate("search_text", "C"))
+            .filter(search_c__startswith=normalised).order_by("search_c")[:limit])
 
 
 def overlap_m2(area: Area, others: list[int]) -> dict[int, float]:
