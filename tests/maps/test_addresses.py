@@ -111,3 +111,17 @@ def test_a_new_version_of_the_file_updates_in_place(tmp_path):
     renamed = Address.objects.get(street_name="Ny Testvej 1")
     assert renamed.id == ids["testvej 1 201, 9999 testby"]  # the same row, changed
     assert renamed.search_text == "ny testvej 1 201, 9999 testby"
+
+
+def test_a_search_reads_its_first_rows_in_index_order_without_sorting_every_match():
+    """At national scale a short prefix matches a million addresses: the index must give
+    the rows in the search's order, so only the first `limit` are read (no Sort node)."""
+    from django.db import connection
+
+    query = addresses_search("bor")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the test data is small
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "address_search_c" in plan and "Sort" not in plan, plan
