@@ -92,6 +92,39 @@ def test_a_duplicate_is_merged_into_a_nearby_report(browser, live_site):
     page.context.close()
 
 
+def test_a_change_made_before_the_socket_opens_is_still_shown(browser, live_site):
+    """The page is rendered, a colleague changes the report, then the socket opens: the
+    event went out before anyone listened, and the page must still learn of the change."""
+    report_id = file_report(live_site, "Lampe slukket")
+    first = staff_page(browser, live_site, "ballerup.vej")
+    second = staff_page(browser, live_site, "ballerup.vej2")
+    held = []  # the page's script, and so its socket, wait until released
+    second.route("**/staff-detail.js", lambda route: held.append(route))
+    second.goto(f"{live_site['url']}/staff/reports/{report_id}/", wait_until="commit")
+    second.locator("#report-version").wait_for()
+    first.goto(f"{live_site['url']}/staff/reports/{report_id}/")
+    first.select_option("#status-select", "acknowledged")
+    act(first, "form-status")
+    assert held, "the page did not ask for its script"
+    held[0].continue_()
+    second.locator("#changed-elsewhere").wait_for(timeout=10_000)
+    first.context.close()
+    second.context.close()
+
+
+def test_a_report_filed_before_the_queue_listens_still_appears(browser, live_site):
+    page = staff_page(browser, live_site, "ballerup.vej")
+    held = []  # the queue's script, and so its socket, wait until released
+    page.route("**/staff-queue.js", lambda route: held.append(route))
+    page.goto(f"{live_site['url']}/staff/", wait_until="commit")
+    page.locator("main h1").wait_for()
+    report_id = file_report(live_site, "Bænk knækket")
+    assert held, "the page did not ask for its script"
+    held[0].continue_()
+    page.locator(f"#report-{report_id}").wait_for(timeout=10_000)
+    page.context.close()
+
+
 def test_a_stale_form_gets_the_fresh_report_and_a_message(browser, live_site):
     report_id = file_report(live_site, "Skilt væltet")
     first = staff_page(browser, live_site, "ballerup.vej")

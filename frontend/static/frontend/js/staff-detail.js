@@ -37,8 +37,8 @@ function warnChanged() {
   document.querySelector('main h1').after(note);
 }
 
-// Events may have been lost (a reconnect, or `resync` from the server): ask for the
-// report's current version.
+// Events may have been missed (between the page's rendering and the socket's opening, on a
+// reconnect, or on `resync` from the server): ask for the report's current version.
 async function checkVersion() {
   const response = await fetch(`/staff/reports/${report.id}/row`, { headers: { Accept: 'text/html' } });
   if (!response.ok) return;
@@ -48,9 +48,8 @@ async function checkVersion() {
   if (row && Number(row.dataset.version) > report.version) warnChanged();
 }
 
-let opened = false;
 new LiveSocket('/ws/staff/', {
-  onOpen: () => { if (opened) checkVersion(); opened = true; },
+  onOpen: checkVersion,
   onMessage: (message) => {
     if (message.type === 'resync') { checkVersion(); return; }
     if (message.report_id !== report.id || message.version <= report.version) return;

@@ -64,8 +64,9 @@ async function refreshRow(reportId, isNew) {
   }
 }
 
-// Catching up after live events may have been lost (the socket reconnected, or the server
-// says so with `resync`): every report in scope changed since the last catch-up.
+// Catching up after live events may have been missed (between the page's rendering and the
+// socket's opening, on a reconnect, or when the server says so with `resync`): every report
+// in scope changed since the last catch-up.
 let lastSync = config.since;
 let catchingUp = null;
 async function catchUp() {
@@ -92,9 +93,8 @@ async function catchUp() {
   return catchingUp;
 }
 
-let opened = false;
 new LiveSocket('/ws/staff/', {
-  onOpen: () => { if (opened) catchUp(); opened = true; },
+  onOpen: () => { catchUp(); },
   onMessage: (message) => {
     if (message.type === 'resync') {
       catchUp();
