@@ -26,7 +26,8 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -112,6 +113,19 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(30)
 
 
+@contextmanager
+def serving(url: str, workers: int = 1) -> Iterator[int]:
+    """The service on `workers` processes (more than one with a redis-server of its own);
+    yields its port."""
+    from tests.servers import redis_server
+
+    with ExitStack() as stack:
+        redis_url = stack.enter_context(redis_server()) if workers > 1 else None
+        server, port = start_daphne(url, workers, redis_url)
+        stack.callback(stop, server)
+        yield port
+
+
 def throughput(clients: int, seconds: float, ask) -> float:
     """Requests per second that `clients` threads complete, each calling ask(client, i)."""
     done = [0] * clients
@@ -134,8 +148,6 @@ def throughput(clients: int, seconds: float, ask) -> float:
 
 
 def throughput_section(args, url: str, total: int) -> None:
-    from tests.servers import redis_server
-
     boxes = random_bboxes(bbox_side_for(100, total), 40, random.Random(11))
     floor_statement = floor_sql()
     floors = [psycopg_connect() for _ in range(args.clients)]
@@ -153,10 +165,7 @@ def throughput_section(args, url: str, total: int) -> None:
     print(f"{'floor (psycopg)':>22} {floor_rate:>8.1f} {1:>8.2f} {'':>12}")
     single = None
     for workers in args.workers:
-        with ExitStack() as stack:
-            redis_url = stack.enter_context(redis_server()) if workers > 1 else None
-            server, port = start_daphne(url, workers, redis_url)
-            stack.callback(stop, server)
+        with serving(url, workers) as port:
             conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                      for _ in range(args.clients)]
 

@@ -21,12 +21,11 @@ import http.client
 import json
 import sys
 import uuid
-from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import psycopg_connect, run_benchmark, seed_sql  # noqa: E402
-from bbox import start_daphne, stop, throughput  # noqa: E402
+from bbox import serving, throughput  # noqa: E402
 
 BALLERUP = (12.3630, 55.7304)  # Ballerup town centre
 
@@ -81,7 +80,6 @@ def main() -> None:
 
 def run(args, url: str) -> None:
     from reports.models import Report
-    from tests.servers import redis_server
 
     key = api_key()
     floor = floor_rate(args.clients, args.seconds)
@@ -92,10 +90,7 @@ def run(args, url: str) -> None:
     print(f"{'floor (one INSERT)':>26} {floor:>8.1f} {1:>8.2f}")
     single = None
     for workers in args.workers:
-        with ExitStack() as stack:
-            redis_url = stack.enter_context(redis_server()) if workers > 1 else None
-            server, port = start_daphne(url, workers, redis_url)
-            stack.callback(stop, server)
+        with serving(url, workers) as port:
             category = category_code(port)
             conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                      for _ in range(args.clients)]
