@@ -20,6 +20,7 @@ hear the same events only through Redis, so more than one worker needs REDIS_URL
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import sys
@@ -90,18 +91,9 @@ class NoDelayHTTPFactory(HTTPFactory):
         return protocol
 
 
-def _take(argv: list[str], names: tuple[str, ...], default: str | None) -> str | None:
-    """Remove `NAME VALUE` (or `NAME=VALUE`) from argv and return the value."""
-    for index, word in enumerate(argv):
-        for name in names:
-            if word == name and index + 1 < len(argv):
-                value = argv[index + 1]
-                del argv[index:index + 2]
-                return value
-            if word.startswith(name + "="):
-                del argv[index]
-                return word.split("=", 1)[1]
-    return default
+def _own_options() -> argparse.ArgumentParser:
+    """A parser for the options this module reads; the rest of argv is daphne's."""
+    return argparse.ArgumentParser(prog="geoservice.serve", add_help=False, allow_abbrev=False)
 
 
 def serve_workers(workers: int, argv: list[str]) -> int:
@@ -109,8 +101,11 @@ def serve_workers(workers: int, argv: list[str]) -> int:
     if not os.environ.get("REDIS_URL"):
         raise SystemExit("--workers above 1 needs REDIS_URL: without Redis, a change made on "
                          "one process never reaches the websockets of another.")
-    host = _take(argv, ("-b", "--bind"), "127.0.0.1") or "127.0.0.1"
-    port = int(_take(argv, ("-p", "--port"), "8000") or 8000)
+    parser = _own_options()
+    parser.add_argument("-b", "--bind", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=8000)
+    address, argv = parser.parse_known_args(argv)
+    host, port = address.bind, address.port
     if ":" in host:  # daphne's --fd adopts IPv4 sockets only
         raise SystemExit("--workers above 1 serves on an IPv4 address (-b 0.0.0.0 or "
                          "127.0.0.1); a proxy in front can take IPv6.")
@@ -129,10 +124,12 @@ def serve_workers(workers: int, argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    workers_text = _take(argv, ("--workers",), "1") or "1"
-    if not workers_text.isdigit() or int(workers_text) < 1:
-        raise SystemExit(f"--workers takes a number of processes, 1 or more, not {workers_text!r}")
-    workers = int(workers_text)
+    parser = _own_options()
+    parser.add_argument("--workers", type=int, default=1)
+    options, argv = parser.parse_known_args(argv)
+    workers = options.workers
+    if workers < 1:
+        raise SystemExit(f"--workers takes a number of processes, 1 or more, not {workers}")
     if workers > 1:
         sys.exit(serve_workers(workers, argv))
     daphne_server.HTTPFactory = NoDelayHTTPFactory

@@ -241,6 +241,21 @@ def _parent_of(pid: int) -> int | None:
         return None
 
 
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    return sorted(child for child in _pids() if _parent_of(child) == pid)
+
+
+def wait_for(condition, timeout: float = 15.0):
+    """The first true value of condition(), polled; AssertionError after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
 @contextmanager
 def postgres_cluster():
     cluster = PostgresCluster()

@@ -25,15 +25,16 @@ from tests.reports.factories import (
 )
 from tests.servers import (
     ROOT,
+    children_of,
     daphne_server,
     free_port,
     redis_process,
     redis_server,
     run_python,
     service_env,
+    wait_for,
     wait_for_port,
 )
-from tests.test_supervise import children_of, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

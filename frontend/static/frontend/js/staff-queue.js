@@ -94,7 +94,7 @@ async function catchUp() {
 }
 
 new LiveSocket('/ws/staff/', {
-  onOpen: () => { catchUp(); },
+  onOpen: catchUp,
   onMessage: (message) => {
     if (message.type === 'resync') {
       catchUp();
