@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.gis import admin
 
 from geoservice.errors import ApplicationError
-from reports import services
+from reports import services, tiles
 from reports.api.keys import api_key_issue, api_key_revoke
 from reports.live import events
 from reports.models import (
@@ -69,6 +69,19 @@ class CategoryAdmin(RoleScopedAdmin, admin.ModelAdmin):
     search_fields = ["name", "code", "kle__number"]
     autocomplete_fields = ["kle"]
     inlines = [CategoryQuestionInline]
+
+    # Tiles carry the category's code: a saved or deleted category rebuilds every tile.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        tiles.invalidate_all()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        tiles.invalidate_all()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        tiles.invalidate_all()
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -177,6 +190,17 @@ class ReportAdmin(RoleScopedAdmin, admin.GISModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    # A deleted report leaves the tiles that drew it.
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        tiles.invalidate_around(obj.location.x, obj.location.y)
+
+    def delete_queryset(self, request, queryset):
+        locations = list(queryset.values_list("location", flat=True))
+        super().delete_queryset(request, queryset)
+        for location in locations:
+            tiles.invalidate_around(location.x, location.y)
 
 
 @admin.register(StaffMembership)

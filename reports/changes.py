@@ -70,5 +70,5 @@ def record(report: Report, *, kind: str, fields: tuple[str, ...] = (),
         from_status=from_status, to_status=to_status, public_text=public_text.strip(),
         internal_text=internal_text.strip(), created_at=now)
     if event is not None:
-        events.report_changed(event, report.pk, previous_department_id=previous_department_id)
+        events.report_changed(event, report, previous_department_id=previous_department_id)
     return row

@@ -31,8 +31,9 @@ from django.conf import settings
 from django.db import transaction
 
 from maps.tiles import lonlat_to_tile, tile_count, tiles_covering
-from reports import selectors
+from reports import selectors, tiles
 from reports.lifecycle import Status
+from reports.models import Report
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +174,14 @@ async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
     ))
 
 
-def report_changed(kind: str, report_id: int, *, previous_department_id: int | None = None
+def report_changed(kind: str, report: Report, *, previous_department_id: int | None = None
                    ) -> None:
     """Build the live events of a change now and send them once the current transaction
-    commits. Call it after the change and its timeline row are written."""
+    commits, after the cached tiles that can draw the report are given new versions (a map
+    that refetches on the event reads the change). Call it after the change and its
+    timeline row are written."""
+    report_id = report.pk
+    tiles.invalidate_around(report.location.x, report.location.y)
     if get_channel_layer() is None:
         return
     events = build_events(kind, report_id)

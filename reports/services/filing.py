@@ -256,7 +256,7 @@ def announce(report: Report, now: dt.datetime) -> None:
             defaults={"confirmed_at": now, "language": report.language})
     outbox.enqueue_report_created(report, reporter_subscription=follow)
     outbox.enqueue_alerts_for(report)
-    events.report_changed(events.CREATED, report.pk)
+    events.report_changed(events.CREATED, report)
 
 
 @dataclass(frozen=True)
