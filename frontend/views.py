@@ -21,6 +21,7 @@ def map_config() -> dict:
         "basemap": basemap_style(settings.BASEMAP_STYLE),
         "start": {"lon": lon, "lat": lat, "zoom": zoom},
         "clusterMaxZoom": settings.TILE_CLUSTER_MAX_ZOOM,
+        "tileMaxZoom": settings.TILE_MAX_ZOOM,
         "statuses": [{"code": code, "label": str(label),
                       "open": code in OPEN_STATUSES}
                      for code, label in Status.choices],

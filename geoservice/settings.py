@@ -288,6 +288,11 @@ STAFF_SOCKET_RECHECK_SECONDS = env_int("STAFF_SOCKET_RECHECK_SECONDS", 60)
 # how long browsers and proxies may reuse a tile without asking (0: always ask, and get a
 # 304 when the ETag still matches).
 TILE_CLUSTER_MAX_ZOOM = env_int("TILE_CLUSTER_MAX_ZOOM", 11)
+# Above that zoom a tile holding more than TILE_MAX_POINTS reports sends clusters too (0:
+# never), except at TILE_MAX_ZOOM, the deepest tiles the map asks for (it enlarges them
+# beyond), which always hold single reports.
+TILE_MAX_POINTS = env_int("TILE_MAX_POINTS", 5000)
+TILE_MAX_ZOOM = env_int("TILE_MAX_ZOOM", 16)
 TILE_MAX_AGE_SECONDS = env_int("TILE_MAX_AGE_SECONDS", 0)
 # Built tiles are kept this long in the shared cache (reports.tiles), each under a version
 # that a change to a report in it replaces. Off (0) without CACHE_URL: a cache of its own in

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from maps.mvt import BUFFER, EXTENT, Tile, clustered_points_tile_sql, points_tile_sql
+from maps.mvt import BUFFER, EXTENT, Tile, points_tile_sql
 from maps.tiles import lonlat_to_tile, tile_bounds, tiles_covering
 from reports.lifecycle import OPEN_STATUSES
 
@@ -41,32 +41,41 @@ class TileFilters:
     categories: list[str] = field(default_factory=list)
 
 
-def _source_sql(filters: TileFilters) -> str:
+def _source_sql(filters: TileFilters, *, with_category: bool) -> str:
     # Raw SQL: the rows feed ST_AsMVT in the same statement. Public fields only. The `&&`
-    # on the widened tile envelope uses the GiST index on location.
+    # on the widened tile envelope uses the GiST index on location. Clusters need no
+    # category code: without a category filter they skip the join.
     conditions = ["r.public", "r.location && {envelope}"]
     if filters.statuses:
         conditions.append("r.status = ANY(%(statuses)s)")
     if filters.categories:
         conditions.append("c.code = ANY(%(categories)s)")
-    return (
-        "SELECT r.id, r.location, r.status, c.code AS category "
-        "FROM reports_report r JOIN reports_category c ON c.id = r.category_id, bounds "
-        "WHERE " + " AND ".join(conditions)
-    )
+    if with_category or filters.categories:
+        return ("SELECT r.id, r.location, r.status, c.code AS category "
+                "FROM reports_report r JOIN reports_category c ON c.id = r.category_id "
+                "WHERE " + " AND ".join(conditions))
+    return "SELECT r.id, r.location, r.status FROM reports_report r WHERE " + " AND ".join(
+        conditions)
 
 
 def reports_tile_sql(tile: Tile, filters: TileFilters) -> tuple[str, dict]:
-    """The statement and parameters that build one tile: single reports (layer `reports`)
-    above TILE_CLUSTER_MAX_ZOOM, counted clusters (layer `clusters`, with `count` and
-    `open`) at and below it."""
-    source = _source_sql(filters)
-    if tile.z <= settings.TILE_CLUSTER_MAX_ZOOM:
-        sql = clustered_points_tile_sql(
-            source, layer="clusters",
-            aggregates="count(*) FILTER (WHERE status = ANY(%(open_statuses)s)) AS open")
+    """The statement and parameters that build one tile: counted clusters (layer
+    `clusters`, with `count` and `open`) at and below TILE_CLUSTER_MAX_ZOOM; above it single
+    reports (layer `reports`: id, status, category), or clusters where a tile holds more
+    than TILE_MAX_POINTS of them, except at TILE_MAX_ZOOM (the map's deepest tiles, which
+    deeper views enlarge: there every report can be told apart)."""
+    clusters_only = tile.z <= settings.TILE_CLUSTER_MAX_ZOOM
+    if clusters_only:
+        cluster_above: int | None = 0
+    elif tile.z >= settings.TILE_MAX_ZOOM or settings.TILE_MAX_POINTS <= 0:
+        cluster_above = None
     else:
-        sql = points_tile_sql(source, layer="reports", attributes=("status", "category"))
+        cluster_above = settings.TILE_MAX_POINTS
+    sql = points_tile_sql(
+        _source_sql(filters, with_category=not clusters_only), layer="reports",
+        attributes=() if clusters_only else ("status", "category"),
+        cluster_above=cluster_above,
+        aggregates="count(*) FILTER (WHERE status = ANY(%(open_statuses)s)) AS open")
     params = {"z": tile.z, "x": tile.x, "y": tile.y,
               "statuses": filters.statuses, "categories": filters.categories,
               "open_statuses": sorted(OPEN_STATUSES)}

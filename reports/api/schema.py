@@ -83,9 +83,10 @@ alert_create = extend_schema(
     responses={202: OpenApiTypes.OBJECT, 400: ERROR})
 report_tile = extend_schema(
     summary="Public reports as a Mapbox Vector Tile (web mercator XYZ)",
-    description=("Layer `reports` (id, status, category code) above "
-                 "zoom TILE_CLUSTER_MAX_ZOOM; layer `clusters` (count, open) at and below "
-                 "it. Sends an ETag; If-None-Match gets 304."),
+    description=("Layer `clusters` (count, open) at and below zoom TILE_CLUSTER_MAX_ZOOM; "
+                 "above it layer `reports` (id, status, category code), or clusters where "
+                 "the tile holds more than TILE_MAX_POINTS reports, except at TILE_MAX_ZOOM. "
+                 "Sends an ETag; If-None-Match gets 304."),
     parameters=[TileQuery],
     responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY,
                304: None, 400: ERROR, 404: ERROR},

@@ -103,3 +103,43 @@ def test_unknown_status_is_400_with_the_field_named(client, world):
     response = client.get(tile_path(*BALLERUP_TOWN, 14, "?status=fixed"))
     assert response.status_code == 400
     assert "status" in response.json()["errors"]
+
+
+def test_a_crowded_tile_sends_clusters_but_the_deepest_tiles_every_report(client, world,
+                                                                           settings):
+    settings.TILE_MAX_POINTS = 3
+    lon, lat = BALLERUP_TOWN
+    for i in range(3):
+        file(world, lon=lon + i * 0.0001, lat=lat)
+    layers = decode(client.get(tile_path(lon, lat, 14)))
+    assert "clusters" not in layers and len(layers["reports"]["features"]) == 3
+    file(world, lon=lon, lat=lat + 0.0001)
+    layers = decode(client.get(tile_path(lon, lat, 14)))
+    assert "reports" not in layers
+    assert sum(c["properties"]["count"] for c in layers["clusters"]["features"]) == 4
+    deepest = decode(client.get(tile_path(lon, lat, settings.TILE_MAX_ZOOM)))
+    assert "clusters" not in deepest and len(deepest["reports"]["features"]) == 4
+
+
+@pytest.mark.parametrize("z", [12, 16])
+def test_points_are_placed_where_postgis_places_them(client, world, z):
+    from django.db import connection
+
+    lon, lat = BALLERUP_TOWN
+    reports = [file(world, lon=lon + dx, lat=lat + dy)
+               for dx, dy in ((0, 0), (0.00031, -0.00017), (-0.00042, 0.00023))]
+    x, y = lonlat_to_tile(lon, lat, z)
+    features = decode(client.get(f"/api/v1/tiles/reports/{z}/{x}/{y}.mvt"))["reports"][
+        "features"]
+    with connection.cursor() as cursor:  # PostGIS's own projection and scaling, per report
+        cursor.execute(
+            "SELECT r.id, ST_X(g), ST_Y(g) FROM reports_report r, LATERAL ST_AsMVTGeom("
+            "ST_Transform(r.location, 3857), ST_TileEnvelope(%s, %s, %s), 4096, 64, true) g "
+            "WHERE r.id = ANY(%s)", [z, x, y, [report.pk for report in reports]])
+        expected = {row[0]: (row[1], 4096 - row[2]) for row in cursor.fetchall()}
+    assert len(features) == 3
+    for feature in features:
+        # the decoder flips y back to upwards: compare in its orientation
+        px, py = feature["geometry"]["coordinates"]
+        ex, ey = expected[feature["id"]]
+        assert abs(px - ex) <= 1 and abs(py - ey) <= 1, (feature, expected)

@@ -37,10 +37,10 @@ const BACKGROUND = { id: 'background', type: 'background',
 // wait for the base layer. MapLibre's `load` event waits for every source's first tiles,
 // the base layer's included: when those tiles stall (no internet, a proxy, a slow mobile
 // network) a map that added its layers on `load` showed nothing at all.
-function ownSources(filters) {
+function ownSources(filters, config) {
   return {
     municipalities: { type: 'geojson', data: '/api/v1/areas/?kind=municipality&simplify=0.0002' },
-    reports: { type: 'vector', tiles: [tileUrl(filters)], minzoom: 0, maxzoom: 16 },
+    reports: { type: 'vector', tiles: [tileUrl(filters)], minzoom: 0, maxzoom: config.tileMaxZoom },
   };
 }
 
@@ -89,7 +89,7 @@ export function createMap(container, config, { center, zoom, interactiveReports 
                                                filters = {}, overlay = null } = {}) {
   const start = config.start;
   const element = typeof container === 'string' ? document.getElementById(container) : container;
-  const own = { sources: ownSources(filters), layers: ownLayers(config) };
+  const own = { sources: ownSources(filters, config), layers: ownLayers(config) };
   if (overlay) {  // a page's own data (the staff queue), drawn above the reports
     Object.assign(own.sources, overlay.sources);
     own.layers.push(...overlay.layers);
@@ -137,7 +137,7 @@ export function createMap(container, config, { center, zoom, interactiveReports 
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   if (interactiveReports) {
     map.on('click', 'clusters', (event) => {
-      map.easeTo({ center: event.lngLat, zoom: Math.min(map.getZoom() + 2, 16) });
+      map.easeTo({ center: event.lngLat, zoom: Math.min(map.getZoom() + 2, config.tileMaxZoom) });
     });
     for (const layer of ['reports', 'clusters']) {
       map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
