@@ -145,14 +145,17 @@ def print_database_settings() -> None:
 
 
 def psycopg_connect():
-    """A connection for the floor, with the same session options as the service's."""
+    """A connection for the floor, with the same session options as the service's and, as
+    Django's, parameters bound on the client (the server plans each statement with its
+    values: a tile's envelope is folded into a constant, and its rows estimated)."""
     import psycopg
     from django.conf import settings
 
     db = settings.DATABASES["default"]
     return psycopg.connect(dbname=db["NAME"], user=db["USER"] or None, host=db["HOST"] or None,
                            port=db["PORT"] or None, password=db["PASSWORD"] or None,
-                           options=db["OPTIONS"].get("options", ""), autocommit=True)
+                           options=db["OPTIONS"].get("options", ""), autocommit=True,
+                           cursor_factory=psycopg.ClientCursor)
 
 
 # The seeded extent: Storkøbenhavn, about 25 x 20 km.

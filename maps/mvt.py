@@ -48,7 +48,8 @@ def points_tile_sql(source_sql: str, *, layer: str, attributes: tuple[str, ...],
     `z`, `x`, `y` plus the source's own named parameters. The source selects `location`
     (4326) and the columns to encode, filtered with `location && {envelope}`.
 
-    Single points go to `layer` with their `id_column` and `attributes`. When
+    Single points go to `layer` with their `id_column` and `attributes` (column names, or
+    SQL over the source's columns ending in `AS name`). When
     `cluster_above` is set and the tile holds more points than that (0: always), they are
     counted instead into a grid of `cell` tile units, in `clusters_layer`: each cluster at
     the mean of its points, with `count` and the caller's `aggregates` (SQL over the rows'

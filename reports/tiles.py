@@ -41,21 +41,22 @@ class TileFilters:
     categories: list[str] = field(default_factory=list)
 
 
-def _source_sql(filters: TileFilters, *, with_category: bool) -> str:
+def _source_sql(filters: TileFilters) -> str:
     # Raw SQL: the rows feed ST_AsMVT in the same statement. Public fields only. The `&&`
-    # on the widened tile envelope uses the GiST index on location. Clusters need no
-    # category code: without a category filter they skip the join.
+    # on the widened tile envelope uses the GiST index on location. No join: a crowded
+    # tile sends clusters, and only single reports need their category's code (CATEGORY).
     conditions = ["r.public", "r.location && {envelope}"]
     if filters.statuses:
         conditions.append("r.status = ANY(%(statuses)s)")
     if filters.categories:
-        conditions.append("c.code = ANY(%(categories)s)")
-    if with_category or filters.categories:
-        return ("SELECT r.id, r.location, r.status, c.code AS category "
-                "FROM reports_report r JOIN reports_category c ON c.id = r.category_id "
-                "WHERE " + " AND ".join(conditions))
-    return "SELECT r.id, r.location, r.status FROM reports_report r WHERE " + " AND ".join(
-        conditions)
+        conditions.append("r.category_id IN (SELECT id FROM reports_category "
+                          "WHERE code = ANY(%(categories)s))")
+    return ("SELECT r.id, r.location, r.status, r.category_id FROM reports_report r WHERE "
+            + " AND ".join(conditions))
+
+
+# A single report's category code, looked up for the reports a tile draws one by one.
+CATEGORY = "(SELECT c.code FROM reports_category c WHERE c.id = category_id) AS category"
 
 
 def reports_tile_sql(tile: Tile, filters: TileFilters) -> tuple[str, dict]:
@@ -72,8 +73,7 @@ def reports_tile_sql(tile: Tile, filters: TileFilters) -> tuple[str, dict]:
     else:
         cluster_above = settings.TILE_MAX_POINTS
     sql = points_tile_sql(
-        _source_sql(filters, with_category=not clusters_only), layer="reports",
-        attributes=() if clusters_only else ("status", "category"),
+        _source_sql(filters), layer="reports", attributes=("status", CATEGORY),
         cluster_above=cluster_above,
         aggregates="count(*) FILTER (WHERE status = ANY(%(open_statuses)s)) AS open")
     params = {"z": tile.z, "x": tile.x, "y": tile.y,
