@@ -72,6 +72,11 @@ class Notification(models.Model):
                                 related_name="deliveries")
     recipient = models.CharField(max_length=500)
     subject = models.CharField(max_length=300, blank=True)
+    # A mail is enqueued as a template, a language and a JSON snapshot of what it shows;
+    # the worker renders the bodies at the first attempt and keeps them here.
+    template = models.CharField(max_length=50, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    context = models.JSONField(null=True, blank=True)
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     payload = models.JSONField(null=True, blank=True)

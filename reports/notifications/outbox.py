@@ -1,8 +1,11 @@
 """Notifications: what to send when a report is filed or changes, enqueued durably.
 
 Services call these inside their transaction, so a notification is stored exactly when the
-change is (a transactional outbox; reports.notifications.worker delivers). The content is rendered
-at enqueue time: the mail says what was true when the change happened.
+change is (a transactional outbox; reports.notifications.worker delivers). A mail is stored
+as its template, its recipient's language and a JSON snapshot of what the template shows
+(taken at enqueue time: the mail says what was true when the change happened); the worker
+renders it at its first attempt (`render`), so that a request does not spend its time on
+templates, however many followers a report has.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from reports import selectors
+from reports.lifecycle import Status
 from reports.models import AreaAlert, Notification, Report, Subscription, Webhook
 from reports.notifications import links
 
@@ -56,11 +60,51 @@ def _links(report: Report) -> dict:
     }
 
 
-def _render(template: str, context: dict, language: str) -> tuple[str, str]:
-    """(text, html) of a mail template in the recipient's language."""
-    with translation.override(language):
-        return (render_to_string(f"reports/mail/{template}.txt", context),
-                render_to_string(f"reports/mail/{template}.html", context))
+def _report_snapshot(report: Report) -> dict:
+    """What the mail templates show of a report, as JSON (`report.…` in the templates)."""
+    return {
+        "pk": report.pk, "status": report.status, "address": report.address,
+        "description": report.description, "public_description": report.public_description,
+        "reporter_name": report.reporter_name, "reporter_email": report.reporter_email,
+        "reporter_phone": report.reporter_phone,
+        "routing_explanation": report.routing_explanation,
+        "category": {"name": report.category.name,
+                     "kle": {"number": report.category.kle.number,
+                             "title": report.category.kle.title}},
+        "department": {"name": report.department.name if report.department_id else ""},
+    }
+
+
+def _alert_snapshot(alert: AreaAlert) -> dict:
+    return {"frequency": alert.frequency, "radius_m": alert.radius_m,
+            "area": {"name": alert.area.name} if alert.area is not None else None}
+
+
+def _email(event: str, template: str, recipient: str, subject: str, *, language: str,
+           report: Report | None, context: dict, headers: dict | None = None
+           ) -> Notification:
+    """A mail row: the subject now (cheap), the body by the worker from `context`."""
+    return Notification(
+        channel=Notification.Channel.EMAIL, event=event, report=report, recipient=recipient,
+        subject=subject, headers=headers or {}, template=template, language=language,
+        context=context)
+
+
+def _with_labels(report: dict) -> dict:
+    # The status as the recipient reads it: looked up while their language is active.
+    return {**report, "get_status_display": str(Status(report["status"]).label)}
+
+
+def render(row: Notification) -> tuple[str, str]:
+    """(text, html) of a stored mail, in its recipient's language."""
+    context = dict(row.context or {})
+    with translation.override(row.language or settings.LANGUAGE_CODE):
+        if context.get("report"):
+            context["report"] = _with_labels(context["report"])
+        if context.get("reports"):
+            context["reports"] = [_with_labels(report) for report in context["reports"]]
+        return (render_to_string(f"reports/mail/{row.template}.txt", context),
+                render_to_string(f"reports/mail/{row.template}.html", context))
 
 
 def _subject(message: str, language: str, **values) -> str:
@@ -77,14 +121,13 @@ def _mail(event: str, template: str, recipient: str, report: Report, subject: st
         context["unsubscribe_url"] = links.url("follow-unsubscribe", subscription_id)
         headers = {"List-Unsubscribe": f"<{context['unsubscribe_url']}>",
                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    context = {"report": report, "photos": list(report.photos.all()), **_links(report),
-               **context}
-    text, html = _render(template, context, language)
-    return Notification(
-        channel=Notification.Channel.EMAIL, event=event, report=report, recipient=recipient,
-        subject=_subject(subject, language, id=report.pk, category=report.category.name),
-        headers=headers, body_text=text, body_html=html,
-    )
+    context = {"report": _report_snapshot(report),
+               "photos": [{"url": photo.url, "thumbnail_url": photo.thumbnail_url}
+                          for photo in report.photos.all()],
+               **_links(report), **context}
+    return _email(event, template, recipient,
+                  _subject(subject, language, id=report.pk, category=report.category.name),
+                  language=language, report=report, context=context, headers=headers)
 
 
 def _webhooks(event: str, report: Report) -> list[Notification]:
@@ -165,12 +208,14 @@ def _confirmation(event: str, template: str, recipient: str, subject: str, langu
     if event in ("follower.confirm", "alert.confirm") and not _confirmations_allowed(
             recipient):
         return None  # the caller's answer is the same: nothing tells who asked too often
-    text, html = _render(template, {"report": report, **context}, language)
-    return Notification.objects.create(
-        channel=Notification.Channel.EMAIL, event=event, report=report, recipient=recipient,
-        subject=_subject(subject, language, id=report.pk if report else ""),
-        body_text=text, body_html=html,
-    )
+    if "alert" in context:
+        context["alert"] = _alert_snapshot(context["alert"])
+    row = _email(event, template, recipient,
+                 _subject(subject, language, id=report.pk if report else ""),
+                 language=language, report=report,
+                 context={"report": _report_snapshot(report) if report else None, **context})
+    row.save()
+    return row
 
 
 def enqueue_follow_confirmation(subscription: Subscription) -> None:
@@ -200,18 +245,16 @@ def enqueue_alert_confirmation(alert: AreaAlert) -> None:
 def _alert_mail(alert: AreaAlert, reports: list[Report], event: str, subject: str
                 ) -> Notification:
     unsubscribe = links.url("alert-unsubscribe", alert.pk)
-    context = {"alert": alert, "reports": reports, "unsubscribe_url": unsubscribe,
-               "site_url": settings.SITE_URL}
-    text, html = _render("alert", context, alert.language)
-    return Notification(
-        channel=Notification.Channel.EMAIL, event=event,
-        report=reports[0] if len(reports) == 1 else None, recipient=alert.email,
-        subject=_subject(subject, alert.language, count=len(reports),
-                         category=reports[0].category.name),
+    context = {"alert": _alert_snapshot(alert),
+               "reports": [_report_snapshot(report) for report in reports],
+               "unsubscribe_url": unsubscribe, "site_url": settings.SITE_URL}
+    return _email(
+        event, "alert", alert.email,
+        _subject(subject, alert.language, count=len(reports), category=reports[0].category.name),
+        language=alert.language, report=reports[0] if len(reports) == 1 else None,
+        context=context,
         headers={"List-Unsubscribe": f"<{unsubscribe}>",
-                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-        body_text=text, body_html=html,
-    )
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
 
 
 def enqueue_alerts_for(report: Report) -> None:

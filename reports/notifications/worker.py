@@ -46,6 +46,7 @@ from reports.notifications.outbox import (
     EVENT_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    render,
     sign,
 )
 
@@ -129,7 +130,21 @@ def release(rows: list[Notification], worker: str = WORKER_ID) -> int:
         next_attempt_at=timezone.now())
 
 
+def _render_once(row: Notification) -> None:
+    """Render a mail enqueued as a template and keep the bodies (a retry sends the same)."""
+    if not row.template or row.body_text:
+        return
+    try:
+        row.body_text, row.body_html = render(row)
+    except Exception as exc:  # a template that cannot render will not render next time
+        raise DeliveryFailed(f"rendering {row.template}: {type(exc).__name__}: {exc}",
+                             permanent=True) from exc
+    Notification.objects.filter(pk=row.pk).update(body_text=row.body_text,
+                                                   body_html=row.body_html)
+
+
 def _send_email(row: Notification) -> int | None:
+    _render_once(row)
     headers = {**(row.headers or {}), "Message-ID": f"<{row.delivery_id}@os2geo>"}
     message = EmailMultiAlternatives(row.subject, row.body_text, to=[row.recipient],
                                      headers=headers)

@@ -328,3 +328,33 @@ def test_nobody_can_flood_an_inbox_with_confirmation_mails(world, client):
     assert answers == [202] * 6
     assert Notification.objects.filter(recipient="offer@example.dk",
                                        event="follower.confirm").count() == 3
+
+
+def test_mails_are_rendered_by_the_worker_and_say_what_was_true_when_enqueued(world):
+    report = file_report(reporter=reporter(), description="Hul ved skolen")
+    rows = list(Notification.objects.filter(channel="email"))
+    # The request stored templates and snapshots, not bodies.
+    assert rows and all(row.template and row.context and not row.body_text for row in rows)
+    services.report_transition(report_id=report.pk, to_status="resolved",
+                               public_text="Løst.")
+    report.refresh_from_db()
+    report.department.name = "Omdøbt afdeling"
+    report.department.save()
+    mail.outbox.clear()
+    run_once()
+    receipt = next(m for m in mail.outbox if m.subject.startswith("Tak"))
+    # Sent after the change, the receipt still names the department it was sent to then.
+    assert "Omdøbt afdeling" not in receipt.body + receipt.alternatives[0][0]
+    update = next(m for m in mail.outbox if "Løst." in m.body)
+    assert "Løst" in update.body and ": Løst" in update.body
+    stored = Notification.objects.get(pk=rows[0].pk)
+    assert stored.state == "sent" and stored.body_text  # kept: a retry sends the same text
+
+
+def test_a_mail_whose_template_cannot_render_is_given_up_with_the_reason(world):
+    file_report(reporter=reporter())
+    Notification.objects.filter(event="reporter.receipt").update(template="no_such_template")
+    run_once()
+    dead = Notification.objects.get(event="reporter.receipt")
+    assert dead.state == "dead" and "no_such_template" in dead.last_error
+    assert Notification.objects.get(event="department.new_report").state == "sent"
