@@ -97,6 +97,15 @@ if not _database_url:
         "PostGIS cluster, or set DATABASE_URL=postgres://user:password@host:5432/os2geo"
     )
 DATABASES = {"default": database_from_url(_database_url)}
+# A streaming replica of the primary for public reads (geoservice.lib.replica); after it
+# fails, reads stay on the primary this many seconds before the replica is tried again.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 10)
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {**database_from_url(DATABASE_REPLICA_URL),
+                            "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["geoservice.lib.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rate-limit counters live in the cache: per process by default; set CACHE_URL (a Redis URL)

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 import shapely
 from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.geos import Point
-from django.db import connection
+from django.db import connections
 from django.db.models import F, FloatField, Func, Q, QuerySet
 from shapely.ops import nearest_points
 
+from geoservice.lib import replica
 from maps.geo import bbox_polygon, haversine_m
 from maps.models import Area
 from maps.selectors import areas_covering, within_metres
@@ -230,7 +231,7 @@ def public_features_page(filters: ReportFilters, limit: int) -> tuple[str, int, 
         {_PUBLIC_FEATURES_FROM}
         WHERE r.id IN (SELECT id FROM shown)
     """
-    with connection.cursor() as cursor:
+    with connections[replica.read_alias()].cursor() as cursor:
         cursor.execute(sql, [*ids_params, limit])
         total, shown, last_id, features = cursor.fetchone()
     return features, shown, (last_id if total > limit else None)
@@ -238,7 +239,7 @@ def public_features_page(filters: ReportFilters, limit: int) -> tuple[str, int, 
 
 def public_feature(report_id: int) -> str | None:
     """One report's public Feature as JSON text, or None."""
-    with connection.cursor() as cursor:
+    with connections[replica.read_alias()].cursor() as cursor:
         cursor.execute(
             f"SELECT {_PUBLIC_FEATURE_SQL} {_PUBLIC_FEATURES_FROM} WHERE r.id = %s "
             "AND r.public", [report_id]

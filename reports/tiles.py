@@ -26,8 +26,9 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from geoservice.lib import replica
 from maps.mvt import BUFFER, EXTENT, Tile, points_tile_sql
 from maps.tiles import lonlat_to_tile, tile_bounds, tiles_covering
 from reports.lifecycle import OPEN_STATUSES
@@ -105,8 +106,11 @@ def reports_tile(tile: Tile, filters: TileFilters) -> bytes:
 
 
 def _build(tile: Tile, filters: TileFilters) -> bytes:
+    # What the cache keeps is built from the primary: a tile read from a replica that has not
+    # replayed a change yet would be kept under the version that change gave it.
+    alias = DEFAULT_DB_ALIAS if settings.TILE_CACHE_SECONDS > 0 else replica.read_alias()
     sql, params = reports_tile_sql(tile, filters)
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         data = cursor.fetchone()[0]
     return bytes(data) if data else b""

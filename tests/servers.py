@@ -169,6 +169,18 @@ class PostgresCluster:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
                   "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
 
+    def init_replica_of(self, primary: PostgresCluster) -> None:
+        """A streaming replica of `primary` (pg_basebackup -R: it follows the primary's WAL
+        once started, read-only)."""
+        self._run(str(self.bin / "pg_basebackup"), "-D", str(self.data), "-h",
+                  str(primary.dir), "-U", "postgres", "-R", "-X", "stream", "-c", "fast")
+
+    def sql(self, statement: str, database: str = "postgres") -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.url(database), autocommit=True) as conn:
+            return conn.execute(statement).fetchall()
+
     def start(self) -> None:
         options = (f"-c listen_addresses='' -c unix_socket_directories='{self.dir}' "
                    "-c jit=off -c max_connections=200 -c shared_buffers=128MB")

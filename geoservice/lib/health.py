@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
+
+from geoservice.lib import replica
 
 # A health probe must answer quickly even when a dependency hangs rather than refuses.
 PROBE_TIMEOUT_SECONDS = 2
@@ -17,6 +19,17 @@ def _database() -> dict:
     except Exception as exc:  # any failure means unreachable, never a 500
         return {"ok": False, "error": _short(exc)}
     return {"ok": True}
+
+
+def _replica() -> dict:
+    """Reachable, and how far its replay is behind the last transaction it received."""
+    try:
+        with connections[replica.REPLICA].cursor() as cursor:
+            cursor.execute("SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp())")
+            lag = cursor.fetchone()[0]
+    except Exception as exc:
+        return {"ok": False, "error": _short(exc)}
+    return {"ok": True, "lag_seconds": None if lag is None else round(float(lag), 3)}
 
 
 def _redis(url: str) -> dict:
@@ -40,9 +53,11 @@ def _short(exc: Exception) -> str:
 
 
 def checks() -> dict[str, dict]:
-    """{"database": {"ok": …}, "channel_layer": …, "cache": …}: the optional ones only when
-    configured (REDIS_URL, CACHE_URL)."""
+    """{"database": {"ok": …}, "replica": …, "channel_layer": …, "cache": …}: the optional
+    ones only when configured (DATABASE_REPLICA_URL, REDIS_URL, CACHE_URL)."""
     result = {"database": _database()}
+    if replica.configured():
+        result["replica"] = _replica()
     if settings.REDIS_URL:
         result["channel_layer"] = _redis(settings.REDIS_URL)
     if settings.CACHE_URL:

@@ -9,6 +9,7 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.decorators import method_decorator
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -16,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geoservice.errors import ApplicationError, NotFound, render_error
-from geoservice.lib import health
+from geoservice.lib import health, replica
 from maps.geo import simplified
 from maps.selectors import addresses_search, nearest_address
 from reports import selectors, services
@@ -95,6 +96,7 @@ class ReportListCreate(WriteView):
     parser_classes = [JSONParser, MultiPartParser]
 
     @schema.report_list
+    @method_decorator(replica.public_read)
     def get(self, request):
         params = _query(ReportListQuery, request)
         limit = min(params.get("limit", settings.API_PAGE_SIZE), settings.API_MAX_PAGE_SIZE)
@@ -228,6 +230,7 @@ class AlertCreate(WriteView):
 
 class ReportDetail(APIView):
     @schema.report_detail
+    @method_decorator(replica.public_read)
     def get(self, request, report_id: int):
         feature = selectors.public_feature(report_id)
         if feature is None:
@@ -240,6 +243,7 @@ class ReportTile(APIView):
     """Public reports as a vector tile for the map (reports.tiles)."""
 
     @schema.report_tile
+    @method_decorator(replica.public_read)
     def get(self, request, z: int, x: int, y: int):
         tile = Tile(z, x, y)
         if not tile.is_valid():
