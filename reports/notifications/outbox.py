@@ -134,7 +134,12 @@ def _webhooks(event: str, report: Report) -> list[Notification]:
     """Calls to the back-office systems that want this event. A report that is not public
     (hidden by staff, not yet confirmed) is announced as such, with no public feature: the
     back office hears of staff work on it without the public details."""
-    hooks = Webhook.objects.filter(municipality_id=report.municipality_id, active=True)
+    hooks = [hook for hook in Webhook.objects.filter(municipality_id=report.municipality_id,
+                                                     active=True)
+             if (hook.department_id in (None, report.department_id))
+             and (not hook.event_types or event in hook.event_types)]
+    if not hooks:
+        return []
     feature_json = selectors.public_feature(report.pk)
     payload = {"event": event, "report_id": report.pk, "version": report.version,
                "occurred_at": timezone.now().isoformat(), "public": feature_json is not None,
@@ -145,8 +150,6 @@ def _webhooks(event: str, report: Report) -> list[Notification]:
         Notification(channel=Notification.Channel.WEBHOOK, event=event, report=report,
                      webhook=hook, recipient=hook.url, payload=payload)
         for hook in hooks
-        if (hook.department_id in (None, report.department_id))
-        and (not hook.event_types or event in hook.event_types)
     ]
 
 
