@@ -58,6 +58,8 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(web):
         sock.sendall(b"POST /open311/v2/requests.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      b"Content-Type: application/x-www-form-urlencoded\r\n"
                      b"Content-Length: 999999\r\n\r\n")
-        answer = sock.recv(65536)
+        answer = b""
+        while b"</errors>" not in answer and (part := sock.recv(65536)):
+            answer += part  # the head and the body may come in separate segments
     assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
     assert b"<errors><error><code>413</code>" in answer
