@@ -149,6 +149,7 @@ class Installation:
         self.port = free_port()
         self.env = service_env(
             DATABASE_URL=self.url, REDIS_URL=self.redis.url, DEBUG="0",
+            CACHE_URL=self.redis.url.rsplit("/", 1)[0] + "/1",  # as script/server: tile cache
             SECRET_KEY="fault-injection", ALLOWED_HOSTS="127.0.0.1,localhost",
             LOG_LEVEL="WARNING", DATABASE_POOL_MAX_SIZE="10", EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=str(self.smtp.port), EMAIL_USE_TLS="0", EMAIL_TIMEOUT="5",

@@ -24,7 +24,9 @@ After each fault it audits the database and what the receivers got: every acknow
 maps to exactly one report, no report exists twice, no key is left unacknowledged once the
 pieces are back, the outbox is drained within the stated time, every mail and webhook
 arrived (a second arrival carries the same Message-ID / X-OS2geo-Delivery, so the receiver
-can drop it), the map and staff sockets know every report, no request got a 500, and the
+can drop it), the map and staff sockets know every report, every public report is in its
+map tile (a reader keeps the tiles in the shared tile cache throughout, as open maps do, so a
+change the cache missed would show), no request got a 500, and the
 worker and web processes that were not killed are the same processes as before. It prints
 one table, one row per fault, and exits non-zero if any row breaks a promise.
 """
@@ -46,7 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _faults_tiles import TileReader  # noqa: E402
 from _faults_world import (  # noqa: E402
+    BBOX,
     Installation,
     LiveClient,
     Traffic,
@@ -152,6 +156,7 @@ def _run_fault(fault: str, installation: Installation, cluster: PostgresCluster,
     worker_pid = installation.worker.pid
     web_pid = installation.web.pid
     live = [LiveClient(installation, "map"), LiveClient(installation, "staff")]
+    tiles = TileReader(installation.port, BBOX)
     time.sleep(1.5)  # the sockets are subscribed before the first report
     traffic, stop_new = Traffic(), threading.Event()
     clients = [threading.Thread(target=api_client, daemon=True, args=(
@@ -183,13 +188,14 @@ def _run_fault(fault: str, installation: Installation, cluster: PostgresCluster,
     time.sleep(2)
     for client in live:
         client.close()
-    return audit(fault, installation, traffic, live, plan, drained_in, load_seconds,
+    tiles.close()
+    return audit(fault, installation, traffic, live, tiles, plan, drained_in, load_seconds,
                  worker_pid, web_pid)
 
 
 def audit(fault: str, installation: Installation, traffic: Traffic, live: list[LiveClient],
-          plan: Plan, drained_in: float | None, load_seconds: float, worker_pid: int,
-          web_pid: int) -> Row:
+          tiles: TileReader, plan: Plan, drained_in: float | None, load_seconds: float,
+          worker_pid: int, web_pid: int) -> Row:
     filings = traffic.filings
     rows = installation.sql("SELECT id, description, department_id FROM reports_report "
                             "WHERE description LIKE 'fault %%'")
@@ -222,6 +228,9 @@ def audit(fault: str, installation: Installation, traffic: Traffic, live: list[L
     map_missing = len(all_ids - map_client.seen)
     staff_ids = {i for i in all_ids if departments[i] in installation.departments}
     staff_missing = len(staff_ids - staff_client.seen)
+    public = installation.sql("SELECT id, ST_X(location), ST_Y(location) FROM reports_report "
+                              "WHERE description LIKE 'fault %%' AND public")
+    tiles_missing = tiles.missing(public)
     errors_500 = sum(n for status, n in traffic.statuses.items() if status >= 500
                      and status != 503)
     worker_alive = installation.worker.poll() is None and installation.worker.pid == worker_pid
@@ -236,6 +245,7 @@ def audit(fault: str, installation: Installation, traffic: Traffic, live: list[L
         "mails": f"{len(mails) - mails_missing}/{len(mails)} +{mail_replays}",
         "webhooks": f"{len(hooks) - hooks_missing}/{len(hooks)} +{hook_replays}",
         "map missing": map_missing, "staff missing": staff_missing,
+        "tiles missing": tiles_missing, "tile reads": tiles.reads,
         "resyncs": f"{map_client.resyncs}/{staff_client.resyncs}",
         "reconnects": f"{map_client.reconnects}/{staff_client.reconnects}",
         "worker kept": "yes" if worker_alive else "NO",
@@ -243,7 +253,7 @@ def audit(fault: str, installation: Installation, traffic: Traffic, live: list[L
     }
     problems = []
     for name in ("duplicates", "stuck keys", "lost", "rejected", "500s", "map missing",
-                 "staff missing"):
+                 "staff missing", "tiles missing"):
         if values[name]:
             problems.append(f"{name}: {values[name]}")
     if drained_in is None or unsent:
@@ -268,7 +278,8 @@ def audit(fault: str, installation: Installation, traffic: Traffic, live: list[L
 
 COLUMNS = ("acknowledged", "duplicates", "stuck keys", "stuck, filed", "stuck, not filed",
            "lost", "500s", "503s", "409s", "drained in s", "mails", "webhooks", "map missing",
-           "staff missing", "resyncs", "reconnects", "worker kept", "per s")
+           "staff missing", "tiles missing", "tile reads", "resyncs", "reconnects",
+           "worker kept", "per s")
 
 
 def print_table(rows: list[Row], plan: Plan, short: bool) -> None:

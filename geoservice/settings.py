@@ -306,7 +306,9 @@ TILE_MAX_AGE_SECONDS = env_int("TILE_MAX_AGE_SECONDS", 0)
 # Built tiles are kept this long in the shared cache (reports.tiles), each under a version
 # that a change to a report in it replaces. Off (0) without CACHE_URL: a cache of its own in
 # each process would not hear of changes made in another (the worker's, a second web's).
-TILE_CACHE_SECONDS = env_int("TILE_CACHE_SECONDS", 300 if CACHE_URL else 0)
+# Also the longest a tile stays stale when a new version could not be written (the cache
+# unreachable just then, or the process killed between its COMMIT and the write).
+TILE_CACHE_SECONDS = env_int("TILE_CACHE_SECONDS", 60 if CACHE_URL else 0)
 
 # While the database is unreachable every route answers 503 with this Retry-After.
 OUTAGE_RETRY_AFTER_SECONDS = env_int("OUTAGE_RETRY_AFTER_SECONDS", 5)

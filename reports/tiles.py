@@ -11,8 +11,9 @@ out: a map that refetches on the event reads the new tiles. Versions are random 
 counted, so a version lost from the cache (evicted, Redis restarted) can never bring an old
 tile back. A reader takes the version before it queries, so what it stores under a version
 is never older than that version. If a new version cannot be written (the cache is
-unreachable just then), tiles around that report may be stale until TILE_CACHE_SECONDS
-pass; a cache that cannot be read is skipped (the tile is built from the database).
+unreachable just then, or the process dies between its COMMIT and the write), tiles around
+that report may be stale until TILE_CACHE_SECONDS pass; a cache that cannot be read is
+skipped (the tile is built from the database).
 """
 
 from __future__ import annotations
