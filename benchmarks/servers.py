@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import ROOT, run_benchmark  # noqa: E402
 from bbox import free_port, stop, throughput  # noqa: E402
+from tiles import wait_for  # noqa: E402
 
 PATH = "/open311/v2/discovery.json"
 APP = "geoservice.asgi:application"
@@ -50,18 +51,8 @@ def commands(app: str, port: int) -> dict[str, list[str]]:
 def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen:
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        if process.poll() is not None:
-            sys.exit(f"{' '.join(command[:4])} exited with {process.returncode}")
-        try:
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            probe.request("GET", PATH)
-            if probe.getresponse().status == 200:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.1)
-    sys.exit(f"{' '.join(command[:4])} did not answer")
+    wait_for(port, PATH, process, " ".join(command[:4]))
+    return process
 
 
 def sequential(port: int, n: int) -> tuple[float, float, bytes]:
