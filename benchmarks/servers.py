@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _peers import wait_for  # noqa: E402
 from _setup import ROOT, run_benchmark  # noqa: E402
 from bbox import free_port, stop, throughput  # noqa: E402
-from tiles import wait_for  # noqa: E402
 
 PATH = "/open311/v2/discovery.json"
 APP = "geoservice.asgi:application"

@@ -21,17 +21,15 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _peers import start_tipg, tipg_tile_path  # noqa: E402
 from _setup import (  # noqa: E402
     EXTENT,
     SMOKE_REPORTS,
@@ -54,47 +52,6 @@ def random_tiles(n_per_zoom: int, rng: random.Random) -> list[tuple[int, int, in
             x, y = lonlat_to_tile(rng.uniform(x0, x1), rng.uniform(y0, y1), z)
             tiles.append((z, x, y))
     return tiles
-
-
-def wait_for(port: int, path: str, process: subprocess.Popen, name: str) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            sys.exit(f"{name} exited with {process.returncode}")
-        try:
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            probe.request("GET", path)
-            if probe.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    sys.exit(f"{name} did not answer on {path}")
-
-
-def start_tipg() -> tuple[subprocess.Popen, int] | None:
-    try:
-        import tipg  # noqa: F401
-    except ImportError:
-        print("TiPg is not installed (pip install -e '.[bench]'): comparing with the floor only")
-        return None
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    host = quote(db["HOST"] or "localhost", safe="")
-    port = free_port()
-    env = dict(os.environ,
-               # asyncpg passes unknown DSN parameters as session settings: the same as ours.
-               DATABASE_URL=f"postgresql://{db['USER'] or 'postgres'}@{host}/{db['NAME']}"
-                            "?jit=off",
-               TIPG_DB_SCHEMAS='["public"]', TIPG_DB_TABLES='["public.reports_report"]',
-               TIPG_TILE_BUFFER="64", TIPG_MAX_FEATURES_PER_TILE="10000000",
-               TIPG_DB_SPATIAL_EXTENT="false", TIPG_DB_DATETIME_EXTENT="false")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        cwd="/tmp", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for(port, "/collections", process, "TiPg")
-    return process, port
 
 
 def fetch(conn: http.client.HTTPConnection, path: str) -> bytes:
@@ -127,12 +84,6 @@ def run(args, url: str) -> None:
 
     rng = random.Random(11)
     tiles = random_tiles(args.tiles, rng)
-    tipg_query = "?properties=id,status,category_id&limit=10000000"
-
-    def tipg_path(z: int, x: int, y: int) -> str:
-        return (f"/collections/public.reports_report/tiles/WebMercatorQuad/{z}/{x}/{y}"
-                + tipg_query)
-
     names = ("floor", "ours", "cached", "tipg")
     timings: dict[str, dict[int, list[float]]] = {name: {z: [] for z in ZOOMS} for name in names}
     sizes: dict[int, list[int]] = {z: [] for z in ZOOMS}
@@ -144,19 +95,20 @@ def run(args, url: str) -> None:
         redis_url = stack.enter_context(redis_server())
         cached_daphne, cached_port = start_daphne(url, redis_url=redis_url)
         stack.callback(stop, cached_daphne)
-        tipg = start_tipg()
+        tipg_port = free_port()
+        tipg = start_tipg(tipg_port)
         if tipg:
-            stack.callback(stop, tipg[0])
+            stack.callback(stop, tipg)
         ours = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         cached = http.client.HTTPConnection("127.0.0.1", cached_port, timeout=60)
-        peer = http.client.HTTPConnection("127.0.0.1", tipg[1], timeout=60) if tipg else None
+        peer = http.client.HTTPConnection("127.0.0.1", tipg_port, timeout=60) if tipg else None
         for z, x, y in tiles:  # warm-up: every tile once from each (and into the cache)
             sql, params = reports_tile_sql(Tile(z, x, y), TileFilters())
             floor.execute(sql, params).fetchone()
             fetch(ours, f"/api/v1/tiles/reports/{z}/{x}/{y}.mvt")
             fetch(cached, f"/api/v1/tiles/reports/{z}/{x}/{y}.mvt")
             if peer:
-                fetch(peer, tipg_path(z, x, y))
+                fetch(peer, tipg_tile_path(z, x, y))
         for z, x, y in tiles:
             sql, params = reports_tile_sql(Tile(z, x, y), TileFilters())
             start = time.perf_counter()
@@ -172,7 +124,7 @@ def run(args, url: str) -> None:
 
             if peer:
                 start = time.perf_counter()
-                fetch(peer, tipg_path(z, x, y))
+                fetch(peer, tipg_tile_path(z, x, y))
                 timings["tipg"][z].append(time.perf_counter() - start)
 
     if not any(size for z in ZOOMS for size in sizes[z]):
