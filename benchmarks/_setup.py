@@ -34,10 +34,10 @@ def _base_database_url() -> str:
     sys.exit("DATABASE_URL is unset and there is no local cluster: run script/test once.")
 
 
-def bench_database_url(*, smoke: bool = False) -> str:
+def bench_database_url(*, smoke: bool = False, name_suffix: str = "") -> str:
     parts = urlsplit(_base_database_url())
     name = parts.path.lstrip("/") or "os2geo"
-    suffix = "_bench_smoke" if smoke else "_bench"
+    suffix = "_bench_smoke" if smoke else f"_bench{name_suffix}"
     if not name.endswith(suffix):
         name += suffix
     return urlunsplit(parts._replace(path=f"/{name}"))
@@ -53,10 +53,10 @@ def _admin_connection():
                            password=db["PASSWORD"] or None, autocommit=True)
 
 
-def setup_django(*, smoke: bool = False) -> str:
-    """Point Django at the benchmark database and migrate it. A smoke run starts from an
-    empty database every time: what a new user's first run does."""
-    url = bench_database_url(smoke=smoke)
+def setup_django(*, smoke: bool = False, name_suffix: str = "") -> str:
+    """Point Django at the benchmark database (`<name>_bench<name_suffix>`) and migrate it. A
+    smoke run starts from an empty database every time: what a new user's first run does."""
+    url = bench_database_url(smoke=smoke, name_suffix=name_suffix)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoservice.settings")
@@ -226,11 +226,16 @@ FROM generate_series(1, %(n)s) g, c, d
     return sql, params
 
 
-def seed_reports(target: int, chunk: int = 50_000) -> int:
-    """Add SQL-generated reports until the table holds `target`; prints progress.
+def seed_reports(target: int, chunk: int = 50_000,
+                 places: list[tuple[int, tuple[float, float, float, float]]] | None = None
+                 ) -> int:
+    """Add SQL-generated reports until the table holds `target`; prints progress. `places`:
+    (municipality id, bbox) to spread them over in turn, chunk by chunk; by default Ballerup's
+    municipality over EXTENT.
 
     Raw SQL: seeding a million rows through the services would take hours; the rows are
-    consistent enough for reading benchmarks (a Ballerup category and department each)."""
+    consistent enough for reading benchmarks (a category and department of the
+    municipality each)."""
     from django.db import connection
 
     from reports.models import Municipality
@@ -241,15 +246,17 @@ def seed_reports(target: int, chunk: int = 50_000) -> int:
         have = cursor.fetchone()[0]
         if have >= target:
             return have
-        municipality = Municipality.objects.get(code="0151").pk
-        x0, y0, x1, y1 = EXTENT
-        started = time.perf_counter()
+        if not places:
+            places = [(Municipality.objects.get(code="0151").pk, EXTENT)]
+        started, turn, first = time.perf_counter(), 0, have
         while have < target:
             n = min(chunk, target - have)
+            municipality, (x0, y0, x1, y1) = places[turn % len(places)]
+            turn += 1
             cursor.execute(sql, {**defaults, "m": municipality, "x0": x0, "y0": y0,
                                  "dx": x1 - x0, "dy": y1 - y0, "n": n})
             have += n
-            rate = have / max(time.perf_counter() - started, 1e-9)
+            rate = (have - first) / max(time.perf_counter() - started, 1e-9)
             print(f"\r  seeding reports: {have:,}/{target:,} ({rate:,.0f}/s)", end="",
                   flush=True)
         print()

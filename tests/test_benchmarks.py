@@ -14,6 +14,7 @@ from tests.servers import ROOT, current_database_url
 
 BENCHMARKS = {
     "bbox.py": ["ratio = median / floor median", "TiPg, 1 process", "OS2geo, 2 processes"],
+    "capacity.py": ["address import:", "live reach", "2 processes", "nearest address"],
     "create.py": ["create, 2 processes", "replay, 1 process", "a replay filed nothing new"],
     "servers.py": ["Django adds ms", "  daphne  OS2geo", " uvicorn  OS2geo"],
     "tiles.py": ["cached p95", "no tile over 50 ms at p95"],
