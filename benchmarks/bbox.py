@@ -198,13 +198,20 @@ def throughput_section(args, url: str, total: int) -> None:
                 response.read()
                 assert response.status == 200, response.status
 
+            def ask_map(client: int, i: int, conns=conns) -> None:
+                box = boxes[(client * 7 + i) % len(boxes)]
+                fetch(conns[client], map_view_path(box, LIMIT))
+
             throughput(args.clients, min(args.seconds, 2), ask_http)  # warm every process
-            rate = throughput(args.clients, args.seconds, ask_http)
-            single = single or rate
-            versus = "".join(f"  {rate / peer_rate:.2f}x {name}"
-                             for name, peer_rate in peer_rates.items())
-            print(f"{f'OS2geo, {workers} process' + ('es' if workers > 1 else ''):>22} "
-                  f"{rate:>8.1f} {rate / floor_rate:>8.2f} {rate / single:>12.2f}{versus}")
+            processes = f"{workers} process" + ("es" if workers > 1 else "")
+            for label, ask in ((f"OS2geo, {processes}", ask_http),
+                               (f"view=map, {processes}", ask_map)):
+                rate = throughput(args.clients, args.seconds, ask)
+                single = single or rate
+                versus = "".join(f"  {rate / peer_rate:.2f}x {name}"
+                                 for name, peer_rate in peer_rates.items())
+                print(f"{label:>22} {rate:>8.1f} {rate / floor_rate:>8.2f} "
+                      f"{rate / single:>12.2f}{versus}")
 
 
 def main() -> None:
@@ -254,7 +261,13 @@ def peers() -> Iterator[dict[str, int]]:
         yield started
 
 
-PEER_PATHS = {"TiPg": tipg_items_path, "pygeoapi": pygeoapi_items_path}
+def map_view_path(bbox: tuple[float, ...], limit: int) -> str:
+    """OS2geo's lean map representation: what a map draws, as the peers are asked for."""
+    return f"/api/v1/reports/?bbox={','.join(map(str, bbox))}&limit={limit}&view=map"
+
+
+PEER_PATHS = {"view=map": map_view_path, "TiPg": tipg_items_path,
+              "pygeoapi": pygeoapi_items_path}
 LIMIT = 1000
 
 
@@ -275,7 +288,7 @@ def run(args, url: str) -> None:
         peer_ports = stack.enter_context(peers())
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         peer_conns = {name: http.client.HTTPConnection("127.0.0.1", p, timeout=60)
-                      for name, p in peer_ports.items()}
+                      for name, p in {"view=map": port, **peer_ports}.items()}
         heads = "".join(f" {name + ' ms':>12} {'ratio':>6}" for name in peer_conns)
         print(f"\n{'target':>8} {'features':>9} {'floor ms':>9} {'http ms':>8} {'ratio':>6} "
               f"{'in-proc ms':>10} {'ratio':>6}{heads}")

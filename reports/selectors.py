@@ -215,13 +215,36 @@ def reports_filtered(filters: ReportFilters) -> QuerySet[Report]:
     return qs.order_by("-id")
 
 
-def public_features_page(filters: ReportFilters, limit: int) -> tuple[str, int, int | None]:
-    """Up to `limit` public Features, newest first, as JSON text joined by commas; their
-    count; and the id to continue below when there are more. One statement."""
+# The lean map representation (`view=map`): what a map draws and follows (id, point, status,
+# category and municipality codes, version); the category names once per page beside it.
+_MAP_FEATURE_SQL = """
+json_build_object(
+  'type', 'Feature', 'id', r.id,
+  'geometry', ST_AsGeoJSON(r.location, 7)::json,
+  'properties', json_build_object('status', r.status, 'category', r.category_code,
+                                  'municipality', r.municipality_code,
+                                  'version', r.version))::text
+"""
+
+
+@dataclass(frozen=True)
+class FeaturesPage:
+    features: str  # the Features' JSON texts joined by commas
+    count: int
+    next_id: int | None  # the id to continue below when there are more
+    categories: str | None = None  # view=map: a JSON array naming the page's categories
+
+
+def public_features_page(filters: ReportFilters, limit: int, *,
+                         view: str = "full") -> FeaturesPage:
+    """Up to `limit` public Features, newest first, in the full or the lean map
+    representation; one statement either way."""
     ids_sql, ids_params = (
         reports_filtered(filters).filter(public=True).values_list("id", flat=True)[: limit + 1]
         .query.sql_with_params()
     )
+    if view == "map":
+        return _map_features_page(ids_sql, [*ids_params, limit], limit)
     sql = f"""
         WITH page AS MATERIALIZED ({ids_sql}),
              shown AS (SELECT id FROM page ORDER BY id DESC LIMIT %s)
@@ -234,7 +257,35 @@ def public_features_page(filters: ReportFilters, limit: int) -> tuple[str, int, 
     with connections[replica.read_alias()].cursor() as cursor:
         cursor.execute(sql, [*ids_params, limit])
         total, shown, last_id, features = cursor.fetchone()
-    return features, shown, (last_id if total > limit else None)
+    return FeaturesPage(features, shown, last_id if total > limit else None)
+
+
+def _map_features_page(ids_sql: str, params: list, limit: int) -> FeaturesPage:
+    sql = f"""
+        WITH page AS MATERIALIZED ({ids_sql}),
+             shown AS (SELECT id FROM page ORDER BY id DESC LIMIT %s),
+             r AS MATERIALIZED (
+               SELECT r.id, r.location, r.status, r.version, c.code AS category_code,
+                      c.name AS category_name, k.number AS kle, m.code AS municipality_code
+               FROM reports_report r
+               JOIN reports_category c ON c.id = r.category_id
+               JOIN reports_klesubject k ON k.id = c.kle_id
+               JOIN reports_municipality m ON m.id = r.municipality_id
+               WHERE r.id IN (SELECT id FROM shown))
+        SELECT (SELECT count(*) FROM page), (SELECT count(*) FROM r), (SELECT min(id) FROM r),
+               coalesce((SELECT string_agg({_MAP_FEATURE_SQL}, ',' ORDER BY r.id DESC)
+                         FROM r), ''),
+               coalesce((SELECT json_agg(json_build_object(
+                                  'municipality', municipality_code, 'code', category_code,
+                                  'name', category_name, 'kle', kle)
+                                ORDER BY municipality_code, category_code)
+                         FROM (SELECT DISTINCT municipality_code, category_code, category_name,
+                                               kle FROM r) named), '[]'::json)::text
+    """
+    with connections[replica.read_alias()].cursor() as cursor:
+        cursor.execute(sql, params)
+        total, shown, last_id, features, categories = cursor.fetchone()
+    return FeaturesPage(features, shown, last_id if total > limit else None, categories)
 
 
 def public_feature(report_id: int) -> str | None:

@@ -28,7 +28,8 @@ report_list = extend_schema(
     parameters=[ReportListQuery],
     responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=(
         "FeatureCollection with `numberReturned` and `next` (the URL of the next page or "
-        "null).")), 400: ERROR},
+        "null); with `view=map`, lean Features and `categories` naming the page's "
+        "categories.")), 400: ERROR},
 )
 report_create = extend_schema(
     summary="File a report",

@@ -83,6 +83,12 @@ class ReportListQuery(serializers.Serializer):
     updated_after = AwareDateTimeField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1)
     cursor = serializers.CharField(required=False)
+    view = serializers.ChoiceField(
+        ["full", "map"], required=False, default="full",
+        help_text="full: every public property; map: id, point, status, category and "
+                  "municipality codes and version, with the page's category names once in "
+                  "`categories`.",
+        error_messages={"invalid_choice": "Use full or map."})
 
     def validate_status(self, value: list[str]) -> list[str]:
         unknown = [s for s in value if s not in Status.values]

@@ -112,17 +112,18 @@ class ReportListCreate(WriteView):
             updated_after=params.get("updated_after"),
             before_id=_decode_cursor(params["cursor"]) if "cursor" in params else None,
         )
-        features, count, next_id = selectors.public_features_page(filters, limit)
+        page = selectors.public_features_page(filters, limit, view=params["view"])
         next_url = "null"
-        if next_id is not None:
+        if page.next_id is not None:
             query = request.GET.copy()
-            query["cursor"] = _encode_cursor(next_id)
+            query["cursor"] = _encode_cursor(page.next_id)
             query["limit"] = str(limit)
             url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
             next_url = '"' + url.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        categories = f'"categories":{page.categories},' if page.categories is not None else ""
         body = (
-            '{"type":"FeatureCollection","features":[' + features + "],"
-            f'"numberReturned":{count},"next":{next_url}}}'
+            '{"type":"FeatureCollection","features":[' + page.features + "]," + categories
+            + f'"numberReturned":{page.count},"next":{next_url}}}'
         )
         return HttpResponse(body, content_type=GEOJSON)
 

@@ -136,3 +136,53 @@ def test_a_page_of_100_costs_a_constant_number_of_queries(api, world,
     with django_assert_max_num_queries(2):
         response = api.get(URL, {"limit": 100, "municipality": "0151", "kle": "05"})
     assert len(ids(response)) == 100
+
+
+def test_the_map_view_is_lean_with_the_category_names_once(api, reports, world):
+    full = api.get(URL).json()
+    response = api.get(URL, {"view": "map"})
+    assert ids(response) == [f["id"] for f in full["features"]]
+    data = response.json()
+    by_id = {f["id"]: f for f in full["features"]}
+    for feature in data["features"]:
+        assert set(feature["properties"]) == {"status", "category", "municipality", "version"}
+        rich = by_id[feature["id"]]
+        assert feature["geometry"] == rich["geometry"]
+        assert feature["properties"] == {
+            "status": rich["properties"]["status"],
+            "category": rich["properties"]["category"]["code"],
+            "municipality": rich["properties"]["municipality"]["code"],
+            "version": rich["properties"]["version"]}
+    named = {(c["municipality"], c["code"]): c for c in data["categories"]}
+    shown = {(f["properties"]["municipality"], f["properties"]["category"])
+             for f in data["features"]}
+    assert set(named) == shown  # each category on the page, once
+    for rich in full["features"]:
+        entry = named[(rich["properties"]["municipality"]["code"],
+                       rich["properties"]["category"]["code"])]
+        assert entry["name"] == rich["properties"]["category"]["name"]
+        assert entry["kle"] == rich["properties"]["kle"]
+    assert "description" not in response.content.decode()
+
+
+def test_the_map_view_pages_and_filters_like_the_full_one(api, reports):
+    hidden = reports["maaloev"]
+    Report.objects.filter(pk=hidden.pk).update(hidden=True, hidden_at=timezone.now())
+    seen, url = [], URL + "?limit=2&view=map"
+    while url:
+        response = api.get(url)
+        seen += ids(response)
+        url = response.json()["next"]
+        assert url is None or "view=map" in url
+    assert hidden.pk not in seen
+    assert seen == ids(api.get(URL, {"limit": 100}))
+    bbox = api.get(URL, {"bbox": "12.50,55.60,12.70,55.75", "view": "map"})
+    assert set(ids(bbox)) == {reports["cph"].pk, reports["noerrebro"].pk}
+    empty = api.get(URL, {"bbox": "8.0,55.0,8.01,55.01", "view": "map"}).json()
+    assert empty["features"] == [] and empty["categories"] == []
+
+
+def test_an_unknown_view_is_400_naming_it(api, reports):
+    response = api.get(URL, {"view": "tiny"})
+    assert response.status_code == 400
+    assert response.json()["errors"]["view"] == ["Use full or map."]
