@@ -57,6 +57,11 @@ from bbox import free_port, stop  # noqa: E402
 sys.path.insert(0, str(ROOT))
 
 PLACES = 100
+# The staff queue page: its rows (id, version, status) and the points of its map.
+ROW = re.compile(rb'data-report-id="(\d+)" data-version="(\d+)".*?class="status status-([a-z_]+)"',
+                 re.DOTALL)
+POINT = re.compile(rb'"id": (\d+), "geometry": \{"type": "Point", "coordinates": '
+                   rb'\[([-0-9.e]+), ([-0-9.e]+)\]')
 STAFF_MUNICIPALITIES = 25
 
 
@@ -212,6 +217,7 @@ class Record:
         self.events: list[tuple[int, int, float, float, float]] = []  # id, version, lon, lat, t0
 
         self.first_failure: dict[str, str] = {}
+        self.cpu: dict[str, float] = {}  # cores in use per part during the run
 
     def add(self, kind: str, seconds: float, ok: bool, why: str = "") -> None:
         with self.lock:
@@ -228,8 +234,16 @@ class Record:
 def request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None,
             headers: dict | None = None) -> tuple[int, bytes, float]:
     start = time.perf_counter()
-    conn.request(method, path, body=body, headers=headers or {})
-    response = conn.getresponse()
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+        # The server closed the idle keep-alive connection (uvicorn after 5 s): reconnect,
+        # as browsers and HTTP clients do.
+        conn.close()
+        start = time.perf_counter()
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
     data = response.read() or (response.getheader("Location") or "").encode()
     return response.status, data, time.perf_counter() - start
 
@@ -252,10 +266,7 @@ def paced(rate: float, until: float, each, offset: float = 0.0) -> None:
 
 def run_load(args, port: int, places: list[tuple], staff: list[dict], key: str,
              categories: dict[str, str], record: Record, rng_seed: int) -> float:
-    from django.db import connection
-
     from maps.tiles import lonlat_to_tile
-    from reports.models import Report
 
     until = time.perf_counter() + args.seconds
     host = ("127.0.0.1", port)
@@ -294,16 +305,16 @@ def run_load(args, port: int, places: list[tuple], staff: list[dict], key: str,
         def act(i: int) -> None:
             status, data, seconds = request(conn, "GET", "/staff/", headers={"Cookie": cookie})
             record.add("staff queue", seconds, status == 200, f"{status} {data[:300]!r}")
-            seen = {int(i): int(v) for i, v in re.findall(
-                rb'data-report-id="(\d+)" data-version="(\d+)"', data)}
-            rows = {r["id"]: r for r in Report.objects.filter(pk__in=list(seen)[:20]).values(
-                "id", "status", "location")}
-            movable = [i for i in list(seen)[:20] if i in rows and rows[i]["status"] in moves]
+            # What the caseworker sees: each row's id, version and status, and the points
+            # of the page's map.
+            rows = {int(i): {"version": int(v), "status": st.decode()}
+                    for i, v, st in ROW.findall(data)}
+            points = {int(i): (float(x), float(y)) for i, x, y in POINT.findall(data)}
+            movable = [i for i in list(rows)[:20] if rows[i]["status"] in moves]
             if not movable:
                 return
             report_id = rng.choice(movable)
             row = rows[report_id]
-            row["version"] = seen[report_id]  # the version the caseworker saw
             form = (f"csrfmiddlewaretoken={person['csrf']}&version={row['version']}"
                     f"&status={moves[row['status']]}&public_text=Vi+er+i+gang").encode()
             t0 = time.time()
@@ -311,16 +322,12 @@ def run_load(args, port: int, places: list[tuple], staff: list[dict], key: str,
                 conn, "POST", f"/staff/reports/{report_id}/status/", form,
                 {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
             record.add("triage", seconds, status in (302, 409), f"{status} {_[:300]!r}")
-            if status == 302:
-                record.event(report_id, row["version"] + 1, row["location"].x,
-                             row["location"].y, t0)
+            if status == 302 and report_id in points:
+                record.event(report_id, row["version"] + 1, *points[report_id], t0)
             elif status == 409:
                 record.add("triage conflict (409)", 0, True)
 
-        try:
-            paced(args.triage / len(staff), until, act, offset=index / args.triage)
-        finally:
-            connection.close()  # back to the pool: the next process count's threads need it
+        paced(args.triage / len(staff), until, act, offset=index / args.triage)
 
     def reader(lane: int) -> None:
         conn = http.client.HTTPConnection(*host, timeout=60)
@@ -366,7 +373,12 @@ def reach(record: Record, views: list[list[float]], received: list[list]) -> dic
 
     zoom = settings.LIVE_TILE_ZOOM
     tiles_of = [set(tiles_covering(tuple(v), zoom)) for v in views]
-    got = [{(r[0], r[1]): r[2] for r in socket} for socket in received]
+    got: list[dict[int, list[tuple[int, float]]]] = []
+    for socket in received:
+        by_report: dict[int, list[tuple[int, float]]] = {}
+        for report_id, version, at in socket:
+            by_report.setdefault(report_id, []).append((version, at))
+        got.append(by_report)
     expected = arrived = 0
     delays = []
     for report_id, version, lon, lat, t0 in record.events:
@@ -374,10 +386,11 @@ def reach(record: Record, views: list[list[float]], received: list[list]) -> dic
         for index, tiles in enumerate(tiles_of):
             if tile in tiles:
                 expected += 1
-                at = got[index].get((report_id, version))
-                if at is not None:
+                # That version or a later one (one action may write more than one version).
+                ats = [at for v, at in got[index].get(report_id, ()) if v >= version]
+                if ats:
                     arrived += 1
-                    delays.append(at - t0)
+                    delays.append(min(ats) - t0)
     delays.sort()
     return {"expected": expected, "arrived": arrived, "p50": pct(delays, 0.5),
             "p99": pct(delays, 0.99)}
@@ -388,6 +401,41 @@ def pct(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+# --- where the CPU went ------------------------------------------------------------------------
+
+def cpu_by_part(server: int, worker: int, farm: int) -> dict[str, float]:
+    """CPU seconds so far of each part: the web processes, PostgreSQL, Redis, the worker, the
+    socket farm and this load generator (utime + stime from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parts = dict.fromkeys(["web", "postgres", "redis", "worker", "sockets (load)",
+                           "load generator"], 0.0)
+    web = {server}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        pid, parent = int(entry.name), int(fields[1])
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        if pid in web or parent == server:
+            parts["web"] += seconds
+        elif name.startswith("postgres"):
+            parts["postgres"] += seconds
+        elif name.startswith("redis-server"):
+            parts["redis"] += seconds
+        elif pid == worker:
+            parts["worker"] += seconds
+        elif pid == farm:
+            parts["sockets (load)"] += seconds
+        elif pid == os.getpid():
+            parts["load generator"] += seconds
+    return parts
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -488,7 +536,10 @@ def run(args, url: str, redis_url: str, cache_url: str, stack: ExitStack) -> Non
             warm = argparse.Namespace(**{**vars(args), "seconds": min(args.seconds / 4, 10)})
             run_load(warm, port, places, staff, key, categories, Record(), workers + 100)
             record = Record()
+            before = cpu_by_part(server.pid, worker.pid, farm.pid)
             elapsed = run_load(args, port, places, staff, key, categories, record, workers)
+            after = cpu_by_part(server.pid, worker.pid, farm.pid)
+            record.cpu = {part: (after[part] - before[part]) / elapsed for part in after}
             time.sleep(3)  # the last events on their way
             farm.send_signal(signal.SIGTERM)
             farm.wait(120)
@@ -571,6 +622,10 @@ def report(args, results) -> None:
         share = live["arrived"] / live["expected"] if live["expected"] else float("nan")
         row += f" | {share:>8.1%} {live['p50']:>8.1f} {live['p99']:>8.1f}"
     print(row)
+    cores = os.cpu_count() or 1
+    print(f"\nCPU in use during the run, in cores (this machine has {cores}):")
+    for part in results[0][2].cpu:
+        print(f"{part:>16}" + "".join(f" | {r[2].cpu[part]:>8.2f}{'':>18}" for r in results))
     for workers, _, record, _ in results:
         for kind, why in record.first_failure.items():
             print(f"first failed {kind} on {workers} process(es): {why}")
