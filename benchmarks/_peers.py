@@ -121,7 +121,8 @@ resources:
           user: {user}
           password: "{password}"
           search_path: [public]
-          options: {{jit: "off"}}
+        # The provider's options are psycopg2's connect arguments: our session's jit=off.
+        options: {{options: "-c jit=off"}}
         id_field: id
         table: {table}
         geom_field: location

@@ -37,7 +37,7 @@ from _setup import (  # noqa: E402
     run_benchmark,
     seed_reports,
 )
-from bbox import free_port, start_daphne, stop  # noqa: E402
+from bbox import fetch, free_port, start_daphne, stop  # noqa: E402
 
 ZOOMS = (12, 13, 14, 15, 16)
 
@@ -52,15 +52,6 @@ def random_tiles(n_per_zoom: int, rng: random.Random) -> list[tuple[int, int, in
             x, y = lonlat_to_tile(rng.uniform(x0, x1), rng.uniform(y0, y1), z)
             tiles.append((z, x, y))
     return tiles
-
-
-def fetch(conn: http.client.HTTPConnection, path: str) -> bytes:
-    conn.request("GET", path)
-    response = conn.getresponse()
-    body = response.read()
-    if response.status != 200:
-        sys.exit(f"GET {path}: {response.status} {body[:300]!r}")
-    return body
 
 
 def main() -> None:
