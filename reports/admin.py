@@ -11,6 +11,8 @@ from reports.models import (
     Category,
     CategoryQuestion,
     Department,
+    Destination,
+    ExternalCase,
     KleSubject,
     Municipality,
     Notification,
@@ -128,6 +130,18 @@ class RoutingRuleAdmin(RoleScopedAdmin, admin.ModelAdmin):
     raw_id_fields = ["area"]
 
 
+class ExternalCaseInline(admin.TabularInline):
+    model = ExternalCase
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("destination", "state", "service_request_id", "token",
+                                "sent_at", "external_status", "external_updated_at",
+                                "last_error")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class ReportEventInline(admin.TabularInline):
     model = ReportEvent
     extra = 0
@@ -177,7 +191,7 @@ class ReportAdmin(RoleScopedAdmin, admin.GISModelAdmin):
         return Q(department_id__in=departments) if departments else None
     list_filter = ["status", "municipality", "department"]
     search_fields = ["description", "address"]
-    inlines = [ReportEventInline]
+    inlines = [ExternalCaseInline, ReportEventInline]
     actions = [
         _transition_action("acknowledged", "Acknowledge",
                            "Tak for din henvendelse. Vi har modtaget den."),
@@ -233,6 +247,27 @@ class StaffMembershipAdmin(RoleScopedAdmin, admin.ModelAdmin):
 class WebhookAdmin(RoleScopedAdmin, admin.ModelAdmin):
     list_display = ["url", "municipality", "department", "active"]
     list_filter = ["municipality", "active"]
+
+
+@admin.register(Destination)
+class DestinationAdmin(RoleScopedAdmin, admin.ModelAdmin):
+    """Back-office systems that reports are sent on to over Open311, and read back from.
+
+    Every send of one report carries the same Idempotency-Key: a destination that keeps
+    keys (OS2geo does) never opens two cases for one report, even when the worker dies
+    between their answer and our record of it. One that keeps none may, in that window;
+    its requests list shows it."""
+
+    list_display = ["name", "municipality", "department", "category", "endpoint", "poll",
+                    "active", "last_sync_at", "last_sync_summary"]
+    list_filter = ["municipality", "active", "poll"]
+    readonly_fields = ["synced_until", "last_sync_at", "last_sync"]
+
+    @admin.display(description="Last poll")
+    def last_sync_summary(self, obj):
+        run = obj.last_sync or {}
+        return (f"fetched {run.get('fetched', 0)}, applied {run.get('applied', 0)}, "
+                f"skipped {run.get('skipped', 0)}, failed {run.get('failed', 0)}") if run else ""
 
 
 @admin.register(Notification)

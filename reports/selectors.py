@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 # Timeline kinds that the public sees (their public_text only).
 PUBLIC_EVENT_KINDS = (
     ReportEvent.Kind.CREATED, ReportEvent.Kind.ROUTED, ReportEvent.Kind.STATUS,
-    ReportEvent.Kind.PUBLIC_REPLY, ReportEvent.Kind.REROUTED,
+    ReportEvent.Kind.PUBLIC_REPLY, ReportEvent.Kind.REROUTED, ReportEvent.Kind.CITIZEN_UPDATE,
 )
 
 

@@ -2,6 +2,13 @@
 package's imports)."""
 
 from reports.models.clients import ApiClient, ApiKey, IdempotencyRecord
+from reports.models.integration import (
+    DEFAULT_STATUS_MAP,
+    Destination,
+    ExternalCase,
+    ExternalUpdate,
+    InboundUpdate,
+)
 from reports.models.notifications import AreaAlert, Notification, Subscription, Webhook
 from reports.models.organisation import Department, Municipality, StaffMembership
 from reports.models.report import DESCRIPTION_MAX_LENGTH, Photo, Priority, Report, ReportEvent
@@ -23,8 +30,13 @@ __all__ = [
     "Category",
     "CategoryQuestion",
     "DESCRIPTION_MAX_LENGTH",
+    "DEFAULT_STATUS_MAP",
     "Department",
+    "Destination",
+    "ExternalCase",
+    "ExternalUpdate",
     "IdempotencyRecord",
+    "InboundUpdate",
     "KLE_PREFIX_VALIDATOR",
     "KleSubject",
     "Municipality",

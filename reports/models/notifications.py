@@ -53,6 +53,7 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
         WEBHOOK = "webhook", "Webhook"
+        OPEN311 = "open311", "Open311 destination"
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting"
@@ -70,6 +71,10 @@ class Notification(models.Model):
                                related_name="notifications")
     webhook = models.ForeignKey(Webhook, null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="deliveries")
+    # An Open311 destination: `payload` says what to send ({"send": "request"}, or
+    # {"send": "update", "event": <timeline row id>}).
+    destination = models.ForeignKey("Destination", null=True, blank=True,
+                                    on_delete=models.CASCADE, related_name="deliveries")
     recipient = models.CharField(max_length=500)
     subject = models.CharField(max_length=300, blank=True)
     # A mail is enqueued as a template, a language and a JSON snapshot of what it shows;

@@ -137,6 +137,7 @@ class ReportEvent(models.Model):
         MERGED = "merged", _("Duplicate merged in")
         CONFIRMED = "confirmed", _("Confirmed by the reporter")
         PHOTO = "photo", _("Photo added")
+        CITIZEN_UPDATE = "citizen_update", _("Update from the citizen")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -1,4 +1,5 @@
-"""Outbound HTTP to back-office systems (webhooks), safe to point at any URL an admin types.
+"""Outbound HTTP to back-office systems (webhooks, Open311 destinations), safe to point at
+any URL an admin types.
 
 - No private targets: a URL whose host resolves to a loopback, private, link-local,
   multicast or reserved address is refused (OutboundRefused, not retried), unless the
@@ -28,9 +29,10 @@ class OutboundRefused(Exception):
 
 
 class OutboundFailed(Exception):
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, *, body: bytes = b""):
         super().__init__(message)
         self.status = status
+        self.body = body
 
 
 def _is_public(address: str) -> bool:
@@ -80,10 +82,21 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
 
 
+# The most of an answer that is read: a back office's JSON page, never an endless stream.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     """POST `body` and return the status of a 2xx answer; OutboundFailed for anything else
     (an HTTP error, a redirect, a network error, the deadline), OutboundRefused for a target
     that may not be called."""
+    return call("POST", url, body, headers, read=65536)[0]
+
+
+def call(method: str, url: str, body: bytes | None, headers: dict[str, str], *,
+         read: int = MAX_ANSWER_BYTES) -> tuple[int, bytes]:
+    """(status, at most `read` bytes of the body) of a 2xx answer, with the rules above;
+    an error answer's body is on OutboundFailed.body (an Open311 error list, say)."""
     scheme, host, port, address = check_target(url)
     deadline = settings.WEBHOOK_TIMEOUT_SECONDS
     cls = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
@@ -102,9 +115,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     timer.daemon = True
     timer.start()
     try:
-        conn.request("POST", path, body=body, headers=headers)
+        conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
-        response.read(65536)  # the answer's body is not used; a little is read and dropped
+        answer = response.read(read)
         status = response.status
     except (OSError, http.client.HTTPException) as exc:
         if expired.is_set():
@@ -118,5 +131,5 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     if 300 <= status < 400:
         raise OutboundFailed(f"HTTP {status}: redirects are not followed.", status)
     if status >= 400:
-        raise OutboundFailed(f"HTTP {status}", status)
-    return status
+        raise OutboundFailed(f"HTTP {status}", status, body=answer)
+    return status, answer

@@ -21,8 +21,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from reports import selectors
+from reports.integration import sending
 from reports.lifecycle import Status
-from reports.models import AreaAlert, Notification, Report, Subscription, Webhook
+from reports.models import (
+    AreaAlert,
+    Destination,
+    Notification,
+    Report,
+    ReportEvent,
+    Subscription,
+    Webhook,
+)
 from reports.notifications import links
 
 SIGNATURE_HEADER = "X-OS2geo-Signature"
@@ -168,6 +177,7 @@ def enqueue_report_created(report: Report, *, reporter_subscription: Subscriptio
                           language=reporter_subscription.language,
                           subscription_id=reporter_subscription.pk))
     rows += _webhooks("report.created", report)
+    rows += sending.enqueue_requests(report)
     Notification.objects.bulk_create(rows)
 
 
@@ -177,12 +187,17 @@ def enqueue_report_routed(report: Report) -> None:
         Notification.objects.bulk_create([_mail(
             "department.new_report", "department_new_report", report.department.email, report,
             gettext_noop("New report #%(id)s: %(category)s"), language=settings.LANGUAGE_CODE)])
-    Notification.objects.bulk_create(_webhooks("report.updated", report))
+    Notification.objects.bulk_create(_webhooks("report.updated", report)
+                                     + sending.enqueue_requests(report))
 
 
-def enqueue_report_updated(report: Report, *, public_text: str, status_changed: bool) -> None:
-    """Mail to every confirmed follower on a public status change or reply, and webhooks.
-    Followers hear nothing of a report that is not public (hidden by staff)."""
+def enqueue_report_updated(report: Report, *, public_text: str, status_changed: bool,
+                           event: ReportEvent | None = None,
+                           origin: Destination | None = None) -> None:
+    """Mail to every confirmed follower on a public status change or reply, webhooks, and
+    the update (`event`) to the destinations holding a case of the report, except the
+    `origin` it came from. Followers hear nothing of a report that is not public (hidden
+    by staff)."""
     rows = []
     if (status_changed or public_text) and report.public:
         for follower in report.followers.filter(confirmed_at__isnull=False):
@@ -191,6 +206,8 @@ def enqueue_report_updated(report: Report, *, public_text: str, status_changed: 
                               language=follower.language, public_text=public_text,
                               subscription_id=follower.pk))
     rows += _webhooks("report.updated", report)
+    if event is not None and report.announced_at is not None:
+        rows += sending.enqueue_update(report, event, origin=origin)
     Notification.objects.bulk_create(rows)
 
 

@@ -76,7 +76,8 @@ def _due(now) -> Q:
 _FAIR_CANDIDATES = """
 SELECT id FROM (
   SELECT id, next_attempt_at, row_number() OVER (
-           PARTITION BY coalesce('webhook:' || webhook_id, channel)
+           PARTITION BY coalesce('webhook:' || webhook_id,
+                                 'destination:' || destination_id, channel)
            ORDER BY next_attempt_at, id) AS place
   FROM reports_notification
   WHERE (state = 'pending' AND next_attempt_at <= %(now)s)
@@ -109,7 +110,7 @@ def claim(batch: int = 20, worker: str = WORKER_ID) -> list[Notification]:
         Notification.objects.filter(pk__in=ids).update(
             state=State.SENDING, attempts=F("attempts") + 1, claimed_by=worker,
             lease_until=now + dt.timedelta(seconds=settings.NOTIFY_LEASE_SECONDS))
-    return list(Notification.objects.filter(pk__in=ids).select_related("webhook")
+    return list(Notification.objects.filter(pk__in=ids).select_related("webhook", "destination")
                 .order_by("next_attempt_at", "id"))
 
 
@@ -174,6 +175,17 @@ def _send_webhook(row: Notification) -> int:
         raise DeliveryFailed(str(exc), exc.status) from exc
 
 
+def _send_open311(row: Notification) -> None:
+    from reports.integration import client, sending
+
+    try:
+        sending.deliver(row)
+    except client.Open311Failed as exc:
+        raise DeliveryFailed(str(exc), exc.status, permanent=exc.permanent) from exc
+    except sending.NotYet as exc:
+        raise DeliveryFailed(str(exc)) from exc
+
+
 def backoff(attempts: int) -> dt.timedelta:
     seconds = settings.NOTIFY_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
     return dt.timedelta(seconds=min(seconds, settings.NOTIFY_MAX_BACKOFF_SECONDS))
@@ -185,8 +197,14 @@ def deliver(row: Notification, worker: str = WORKER_ID) -> bool | None:
     if not _renew(row, worker):
         return None
     try:
-        code = _send_email(row) if row.channel == Notification.Channel.EMAIL else \
-            _send_webhook(row)
+        code: int | None
+        if row.channel == Notification.Channel.EMAIL:
+            code = _send_email(row)
+        elif row.channel == Notification.Channel.OPEN311:
+            _send_open311(row)
+            code = None
+        else:
+            code = _send_webhook(row)
     except DeliveryFailed as exc:
         dead = exc.permanent or row.attempts >= settings.NOTIFY_MAX_ATTEMPTS
         Notification.objects.filter(pk=row.pk, claimed_by=worker).update(
@@ -202,7 +220,9 @@ def deliver(row: Notification, worker: str = WORKER_ID) -> bool | None:
 
 
 def _destination(row: Notification) -> str:
-    return f"webhook:{row.webhook_id}" if row.webhook_id else row.channel
+    if row.webhook_id:
+        return f"webhook:{row.webhook_id}"
+    return f"destination:{row.destination_id}" if row.destination_id else row.channel
 
 
 def _deliver_in_order(rows: list[Notification], stop: threading.Event | None,
@@ -259,6 +279,14 @@ def housekeeping() -> list[str]:
     return lines
 
 
+def sync_destinations() -> list[str]:
+    """Status back from the Open311 destinations; a line per run that read something."""
+    from reports.integration import syncing
+
+    return [run.line() for run in syncing.destinations_sync()
+            if run.fetched or run.failed or run.tokens_resolved]
+
+
 HOUSEKEEPING_SECONDS = 60
 MAX_WAIT_SECONDS = 5  # a retry every 5 s costs one connection attempt
 
@@ -267,6 +295,7 @@ def serve(*, stop: threading.Event, interval: float = 2.0, once: bool = False,
           say: Callable[[str], None] = print) -> None:
     """Deliver until `stop` is set, surviving database outages (see the module docstring)."""
     housekeeping_at = 0.0
+    sync_at = 0.0
     wait = 1.0
     down_since: float | None = None
     heartbeat = settings.WORKER_HEARTBEAT_FILE
@@ -278,6 +307,10 @@ def serve(*, stop: threading.Event, interval: float = 2.0, once: bool = False,
                 for line in housekeeping():
                     say(line)
                 housekeeping_at = time.monotonic() + HOUSEKEEPING_SECONDS
+            if time.monotonic() >= sync_at:
+                for line in sync_destinations():
+                    say(line)
+                sync_at = time.monotonic() + settings.DESTINATION_POLL_SECONDS
             delivered, failed = run_once(stop=stop)
         except DATABASE_DOWN as exc:
             if once:

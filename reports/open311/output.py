@@ -103,7 +103,7 @@ def request(report: Report, *, extensions: bool) -> dict:
 
 
 def update(event: ReportEvent) -> dict:
-    return {
+    data = {
         "update_id": str(event.pk),
         "service_request_id": str(event.report_id),
         "status": open311_status(event.to_status or event.report.status),
@@ -111,6 +111,11 @@ def update(event: ReportEvent) -> dict:
         "description": mask_identity_numbers(event.public_text),
         "media_url": None,
     }
+    if event.to_status:
+        # mySociety's field for the back office's own status: ours, in full, so that a
+        # front end (another OS2geo) can follow the whole lifecycle, not only open/closed.
+        data["external_status_code"] = event.to_status
+    return data
 
 
 def created(report: Report) -> dict:

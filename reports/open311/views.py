@@ -136,8 +136,11 @@ def token_detail(request, fmt, token: str):
 
 @endpoint
 def request_updates(request, fmt):
-    """mySociety's extension: public status changes and replies, for syncing."""
-    _methods(request, "GET")
+    """mySociety's extension: GET public status changes and replies, for syncing; POST a
+    front end's update on a request it sent here."""
+    _methods(request, "GET", "POST")
+    if request.method == "POST":
+        return _post_update(request, fmt)
     query = request.GET
     found = requests.updates(
         since=params.datetime(query, "start_date")
@@ -187,3 +190,33 @@ def _create(request, fmt, client) -> HttpResponse:
         source=Report.Source.OPEN311,
     )
     return render([output.created(report)], fmt, "service_requests", status=201)
+
+
+def _post_update(request, fmt):
+    key = request.POST.get("api_key")
+    client = access.client_for_key(key) if key else None
+    if client is None:
+        raise access.InvalidApiKey("api_key is missing or not valid.")
+    access.check_rate(request, client, posting=True)
+    return run_idempotent(request, access.idempotency_scope(request, client),
+                          lambda: _update(request, fmt, client))
+
+
+def _update(request, fmt, client) -> HttpResponse:
+    post = request.POST
+    missing = [name for name in ("service_request_id", "update_id")
+               if not (post.get(name) or "").strip()]
+    if missing:
+        raise InvalidInput(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+                           "required.")
+    name = " ".join(p for p in (post.get("first_name", "").strip(),
+                                post.get("last_name", "").strip()) if p and p != "-")
+    record, first = services.report_citizen_update(client=client, update=services.CitizenUpdate(
+        their_update_id=post["update_id"].strip()[:200],
+        service_request_id=post["service_request_id"].strip(),
+        description=post.get("description", ""),
+        status=post.get("status", "").strip(), name=name[:200], email=params.email(post),
+        phone=post.get("phone", "").strip()[:40], media_url=params.media_url(post),
+        updated_at=params.datetime(post, "updated_datetime")))
+    return render([{"update_id": str(record.event_id)}], fmt, "service_request_updates",
+                  status=201 if first else 200)

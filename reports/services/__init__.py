@@ -31,3 +31,7 @@ from reports.services.transitions import (  # noqa: F401
     report_transition,
     transition_locked,
 )
+from reports.services.updates import (  # noqa: F401
+    CitizenUpdate,
+    report_citizen_update,
+)

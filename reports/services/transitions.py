@@ -15,6 +15,7 @@ from geoservice.errors import (
 from reports import changes, selectors
 from reports.lifecycle import NEEDS_PUBLIC_TEXT, Status, can_transition
 from reports.models import (
+    Destination,
     Report,
     ReportEvent,
 )
@@ -37,6 +38,7 @@ def report_transition(
     duplicate_of_id: int | None = None,
     expected_version: int | None = None,
     at: dt.datetime | None = None,
+    origin: Destination | None = None,
 ) -> Report:
     """Move a report to `to_status` (see reports.lifecycle.TRANSITIONS) and record it.
 
@@ -47,17 +49,18 @@ def report_transition(
     return transition_locked(report, to_status=to_status, actor=actor,
                              actor_label=actor_label, public_text=public_text,
                              internal_text=internal_text, duplicate_of_id=duplicate_of_id,
-                             at=at)
+                             at=at, origin=origin)
 
 
 def transition_locked(report: Report, *, to_status: str, actor: User | None = None,
                       actor_label: str = "",
                       public_text: str = "", internal_text: str = "",
                       duplicate_of_id: int | None = None,
-                      duplicate_scope: User | None = None, at: dt.datetime | None = None
-                      ) -> Report:
+                      duplicate_scope: User | None = None, at: dt.datetime | None = None,
+                      origin: Destination | None = None) -> Report:
     """The only writer of `status`, on a report locked by reports.changes.lock. With
-    `duplicate_scope` (a staff user), the original of a duplicate must be in their scope."""
+    `duplicate_scope` (a staff user), the original of a duplicate must be in their scope;
+    `origin` is the back office the change came from (it is not sent back there)."""
     if to_status not in Status.values:
         raise InvalidInput("Unknown status.", {"status": [f"Unknown status {to_status!r}."]})
     if not can_transition(report.status, to_status):
@@ -75,12 +78,12 @@ def transition_locked(report: Report, *, to_status: str, actor: User | None = No
     from_status = report.status
     report.status = to_status
     report.duplicate_of = duplicate_of if to_status == Status.DUPLICATE else None
-    changes.record(report, kind=ReportEvent.Kind.STATUS, fields=("status", "duplicate_of"),
+    row = changes.record(report, kind=ReportEvent.Kind.STATUS, fields=("status", "duplicate_of"),
                    actor=actor, actor_label=actor_label, from_status=from_status,
                    to_status=to_status, public_text=public_text, internal_text=internal_text,
                    at=at)
     outbox.enqueue_report_updated(report, public_text=mask_identity_numbers(public_text),
-                                  status_changed=True)
+                                  status_changed=True, event=row, origin=origin)
     return report
 
 

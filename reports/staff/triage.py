@@ -41,9 +41,10 @@ def report_reply(*, actor: User, report_id: int, text: str, expected_version: in
     if not text:
         raise InvalidInput("Some fields are invalid.", {"text": ["Write the reply."]})
     report = changes.lock(report_id, expected_version=expected_version, staff=actor)
-    changes.record(report, kind=ReportEvent.Kind.PUBLIC_REPLY, actor=actor, public_text=text)
+    row = changes.record(report, kind=ReportEvent.Kind.PUBLIC_REPLY, actor=actor,
+                         public_text=text)
     outbox.enqueue_report_updated(report, public_text=mask_identity_numbers(text),
-                                  status_changed=False)
+                                  status_changed=False, event=row)
     return report
 
 

@@ -326,7 +326,9 @@ def test_service_request_updates(client, world):
     assert [(u["service_request_id"], u["status"], u["description"]) for u in updates] == [
         (str(report.pk), "open", "Modtaget"), (str(report.pk), "closed", "Løst")]
     assert set(updates[0]) == {"update_id", "service_request_id", "status",
-                               "updated_datetime", "description", "media_url"}
+                               "updated_datetime", "description", "media_url",
+                               "external_status_code"}
+    assert [u["external_status_code"] for u in updates] == ["acknowledged", "resolved"]
     root = parse_xml(client.get(f"{BASE}servicerequestupdates.xml"))
     assert len(root.findall("request_update")) == 2
 
