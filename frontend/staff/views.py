@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from frontend.staff import forms
 from frontend.views import map_config
 from geoservice.errors import ApplicationError, StaleVersion
+from reports.integration import sending
 from reports.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from reports.selectors import staff_department_ids
 from reports.staff import selectors as staff
@@ -148,8 +149,11 @@ def _detail_context(request, report, **extra) -> dict:
         departments=report.municipality.departments.order_by("name"),
         categories=staff.active_categories(report.municipality),
         colleagues=staff.colleagues_for(report))
+    cases = staff.external_cases(report)
     return {
         "report": report, "timeline": staff.staff_timeline(report),
+        "cases": cases, "send_state": sending.send_state(cases),
+        "retry_form": forms.VersionedForm(initial={"version": report.version}),
         "photos": list(report.photos.all()),
         "candidates": staff.duplicate_candidates(report, request.user),
         "templates": staff.response_templates_for(report),
@@ -197,6 +201,8 @@ ACTIONS = {
         actor=user, report_id=r, reason=d["reason"], expected_version=d["version"])),
     "unhide": (forms.VersionedForm, lambda user, r, d: triage.report_unhide(
         actor=user, report_id=r, expected_version=d["version"])),
+    "retry-send": (forms.VersionedForm, lambda user, r, d: sending.cases_retry(
+        actor=user, report_id=r)),
 }
 
 

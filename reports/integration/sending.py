@@ -187,3 +187,31 @@ def deliver(row: Notification) -> None:
         _send_update(row)
     else:
         _send_request(row)
+
+
+@transaction.atomic
+def cases_retry(*, actor, report_id: int) -> int:
+    """Staff "retry now": a report's sends that have not gone through are due at once with
+    a fresh set of attempts (the case and its Idempotency-Key stay: a send that did reach
+    the other side is not made twice). How many sends were put back."""
+    from reports import changes
+
+    changes.lock(report_id, staff=actor)  # outside the user's scope: PermissionDenied
+    ExternalCase.objects.filter(report_id=report_id, state=ExternalCase.State.FAILED).update(
+        state=ExternalCase.State.PENDING)
+    return Notification.objects.filter(
+        report_id=report_id, channel=Notification.Channel.OPEN311).exclude(
+        state=Notification.State.SENT).update(
+        state=Notification.State.PENDING, attempts=0, lease_until=None, claimed_by="",
+        next_attempt_at=timezone.now())
+
+
+def send_state(cases: list[ExternalCase]) -> str:
+    """A report's sending as one word: "sent" only when every destination accepted it."""
+    states = {case.state for case in cases}
+    if not states:
+        return ""
+    if ExternalCase.State.FAILED in states:
+        return ExternalCase.State.FAILED
+    return ExternalCase.State.SENT if states == {ExternalCase.State.SENT} else \
+        ExternalCase.State.PENDING

@@ -78,6 +78,11 @@ def staff_report(user: User, report_id: int) -> Report | None:
             .prefetch_related("photos").filter(pk=report_id).first())
 
 
+def external_cases(report: Report) -> list:
+    """The report's cases in back-office systems (reports.integration), oldest first."""
+    return list(report.external_cases.select_related("destination").order_by("id"))
+
+
 def staff_queue(user: User, filters: QueueFilters) -> QuerySet[Report]:
     """The user's queue with the dashboard's filters and sort."""
     qs = staff_reports(user).select_related("category", "department", "assigned_to")

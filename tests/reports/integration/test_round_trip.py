@@ -201,3 +201,46 @@ def test_killing_the_worker_and_the_back_office_mid_send_loses_and_doubles_nothi
                     .values_list("service_request_id", flat=True))
     assert len(their_ids) == len(ids)
     assert Report.objects.filter(pk__in=ids).count() == len(ids)
+
+
+def test_staff_see_a_refused_send_in_danish_and_retry_it_once_it_is_fixed(office, front,
+                                                                          client):
+    front["destination"].service_codes = {"pothole": "NO-SUCH-SERVICE"}
+    front["destination"].save()
+    report = file_report()
+    run_once()
+    client.force_login(front["caseworker"])
+    page = client.get(f"/staff/reports/{report.pk}/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert "Fagsystemer" in page and "Ikke sendt" in page and "NO-SUCH-SERVICE" in page
+    assert 'id="form-retry-send"' in page
+    front["destination"].service_codes = {"pothole": "VEJ-HUL"}  # the admin fixes the table
+    front["destination"].save()
+    report.refresh_from_db()
+    response = client.post(f"/staff/reports/{report.pk}/retry-send/",
+                           {"version": report.version})
+    assert response.status_code == 302
+    run_once()
+    case = ExternalCase.objects.get(report=report)
+    assert case.state == "sent" and len(office_cases(office, report.pk)) == 1
+    page = client.get(f"/staff/reports/{report.pk}/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert "Sendt: alle systemer" in page and case.service_request_id in page
+    assert 'id="form-retry-send"' not in page
+
+
+def test_a_report_is_sent_only_when_both_destinations_accepted_it(office, front):
+    second = Destination.objects.create(
+        name="Entreprenør", municipality=front["ballerup"], endpoint=office.endpoint,
+        api_key="os2geo_wrong_key", jurisdiction_id="0151",
+        service_codes={"pothole": "VEJ-HUL"})
+    report = file_report()
+    run_once()
+    cases = list(ExternalCase.objects.filter(report=report).order_by("destination_id"))
+    assert [c.state for c in cases] == ["sent", "failed"]     # a wrong key is a 403
+    assert sending.send_state(cases) == "failed"
+    second.api_key = office.api_key
+    second.save()
+    sending.cases_retry(actor=front["caseworker"], report_id=report.pk)
+    run_once()
+    cases = list(ExternalCase.objects.filter(report=report))
+    assert sending.send_state(cases) == "sent"
+    assert len(office_cases(office, report.pk)) == 2          # one case in each system
