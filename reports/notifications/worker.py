@@ -246,11 +246,14 @@ def _deliver_in_order(rows: list[Notification], stop: threading.Event | None,
 
 
 def run_once(batch: int = 20, *, stop: threading.Event | None = None,
-             worker: str = WORKER_ID) -> tuple[int, int]:
+             worker: str = WORKER_ID, seconds: float | None = None) -> tuple[int, int]:
     """Deliver what is due now; (delivered, failed). With `stop` set, the deliveries in
-    hand finish and the rest of the batch goes back to the queue."""
+    hand finish and the rest of the batch goes back to the queue. With `seconds`, no new
+    batch is claimed after that long (the loop's other chores get their turn)."""
     delivered = failed = 0
-    while not (stop and stop.is_set()) and (rows := claim(batch, worker)):
+    until = None if seconds is None else time.monotonic() + seconds
+    while not (stop and stop.is_set()) and not (until and time.monotonic() >= until) and (
+            rows := claim(batch, worker)):
         by_destination: dict[str, list[Notification]] = {}
         for row in rows:
             by_destination.setdefault(_destination(row), []).append(row)
@@ -288,6 +291,7 @@ def sync_destinations() -> list[str]:
 
 
 HOUSEKEEPING_SECONDS = 60
+RUN_SECONDS = 5.0  # the longest the loop delivers before it looks at its other chores
 MAX_WAIT_SECONDS = 5  # a retry every 5 s costs one connection attempt
 
 
@@ -311,7 +315,12 @@ def serve(*, stop: threading.Event, interval: float = 2.0, once: bool = False,
                 for line in sync_destinations():
                     say(line)
                 sync_at = time.monotonic() + settings.DESTINATION_POLL_SECONDS
-            delivered, failed = run_once(stop=stop)
+            # Bounded: a backlog, or a receiver that keeps failing with a short backoff,
+            # must not hold off the polls and housekeeping (it held the status poll for
+            # minutes in benchmarks/backoffice.py).
+            started = time.monotonic()
+            delivered, failed = run_once(stop=stop, seconds=RUN_SECONDS)
+            busy = time.monotonic() - started >= RUN_SECONDS  # more may be due at once
         except DATABASE_DOWN as exc:
             if once:
                 raise
@@ -332,7 +341,8 @@ def serve(*, stop: threading.Event, interval: float = 2.0, once: bool = False,
             say(f"delivered {delivered}, failed {failed}")
         if once:
             return
-        stop.wait(interval)
+        if not busy:
+            stop.wait(interval)
 
 
 def notification_retry(*, notification_ids: list[int]) -> int:

@@ -180,3 +180,46 @@ def test_a_hanging_webhook_does_not_hold_up_the_mail(committed_reference_data, s
         assert not mails.exclude(state="sent").exists()
         assert len(received) <= 1
         worker.join(120)
+
+
+def test_a_receiver_that_keeps_failing_does_not_hold_off_the_status_poll(
+        committed_reference_data, settings, monkeypatch):
+    """Rows of a dead receiver, due again at once (no backoff), would keep an unbounded
+    delivery loop busy for ever; the loop delivers for RUN_SECONDS, then polls."""
+    from reports.models import Destination
+    from reports.notifications import worker
+    from tests.servers import free_port
+
+    settings.NOTIFY_BACKOFF_SECONDS = 0
+    settings.NOTIFY_MAX_ATTEMPTS = 1_000_000
+    settings.DESTINATION_POLL_SECONDS = 0
+    monkeypatch.setattr(worker, "RUN_SECONDS", 0.5)
+    world = roads_world()
+    Webhook.objects.create(municipality=world["ballerup"], secret="k",
+                           url=f"http://127.0.0.1:{free_port()}/nobody-listens")
+    for i in range(5):
+        file_report(description=f"Nr. {i}")
+    destination = Destination.objects.create(
+        name="Sagssystem", municipality=world["ballerup"], active=True,
+        endpoint=f"http://127.0.0.1:{free_port()}/open311/v2/", department=world["roads"],
+        category=None)
+    Destination.objects.filter(pk=destination.pk).update(last_sync_at=None)
+    stop = threading.Event()
+    loop = threading.Thread(target=worker.serve, kwargs={"stop": stop, "interval": 0.1,
+                                                         "say": lambda line: None})
+    loop.start()
+    try:
+        deadline = time.monotonic() + 20
+        polls = 0
+        first = None
+        while time.monotonic() < deadline and polls < 2:
+            destination.refresh_from_db()
+            if destination.last_sync_at and destination.last_sync_at != first:
+                first, polls = destination.last_sync_at, polls + 1
+            time.sleep(0.1)
+        assert polls >= 2, "the status poll did not run while deliveries kept failing"
+        assert Notification.objects.filter(channel="webhook", attempts__gte=2).exists()
+    finally:
+        stop.set()
+        loop.join(30)
+        connection.close()
