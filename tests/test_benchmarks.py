@@ -13,6 +13,8 @@ import pytest
 from tests.servers import ROOT, current_database_url
 
 BENCHMARKS = {
+    "backoffice.py": ["send: every report a case there", "duplicates: 0  lost: 0  "
+                      "not following: 0", "retries:"],
     "bbox.py": ["ratio = median / floor median", "TiPg, 1 process", "OS2geo, 2 processes"],
     "capacity.py": ["address import:", "live reach", "2 processes", "nearest address"],
     "create.py": ["create, 2 processes", "replay, 1 process", "a replay filed nothing new"],

@@ -244,3 +244,36 @@ def test_a_report_is_sent_only_when_both_destinations_accepted_it(office, front)
     cases = list(ExternalCase.objects.filter(report=report))
     assert sending.send_state(cases) == "sent"
     assert len(office_cases(office, report.pk)) == 2          # one case in each system
+
+
+def test_a_status_change_in_the_back_office_reaches_the_front_report_page_live(
+        office, front, tmp_path):
+    """Every part a real process: the front's web process (the report page's socket),
+    the front's worker (sends, polls), Redis between them, and the back office."""
+    import json
+
+    from websockets.sync.client import connect
+
+    from tests.servers import daphne_server, redis_server
+
+    report = file_report(description="Live hele vejen")
+    Notification.objects.filter(report=report).exclude(channel="open311").delete()
+    with redis_server() as redis_url, daphne_server(REDIS_URL=redis_url) as port:
+        worker = worker_process(REDIS_URL=redis_url)
+        try:
+            wait_until(lambda: ExternalCase.objects.filter(report=report, state="sent")
+                       .exclude(service_request_id="").exists(), 60)
+            case = ExternalCase.objects.get(report=report)
+            with connect(f"ws://127.0.0.1:{port}/ws/reports/{report.pk}/",
+                         open_timeout=10) as page:
+                assert json.loads(page.recv(timeout=10))["type"] == "report.snapshot"
+                office_transition(office, case.service_request_id, "resolved",
+                                  "Hullet er lappet.")
+                event = json.loads(page.recv(timeout=30))  # the worker polls every 1 s
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(30)
+    assert event["type"] == "report.updated"
+    assert event["feature"]["properties"]["status"] == "resolved"
+    report.refresh_from_db()
+    assert report.status == "resolved"
