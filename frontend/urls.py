@@ -13,6 +13,7 @@ staff_patterns = [
     path("changes", staff_views.queue_changes, name="staff-changes"),
     path("reports/<int:report_id>/<slug:name>/", staff_views.action, name="staff-action"),
     path("bulk/", staff_views.bulk, name="staff-bulk"),
+    path("new/", staff_views.new_report, name="staff-new-report"),
     path("stats/", staff_views.stats, name="staff-stats"),
     path("export.csv", staff_views.export, name="staff-export"),
     path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledLoginForm),

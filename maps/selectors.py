@@ -68,6 +68,25 @@ def addresses_search(query: str, *, limit: int = 20) -> QuerySet[Address]:
             .filter(search_c__startswith=normalised).order_by("search_c")[:limit])
 
 
+class AddressNotFound(ValueError):
+    """A typed address that names no imported address, or several."""
+
+
+def address_named(text: str) -> Address:
+    """The one imported address that `text` names: an exact "street number, postcode town",
+    or the only address it starts; AddressNotFound (saying which) otherwise."""
+    matches = list(addresses_search(text, limit=2))
+    exact = [a for a in matches if a.search_text == " ".join(text.lower().split())]
+    if exact:
+        return exact[0]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise AddressNotFound(f"{text!r} matches no known address")
+    raise AddressNotFound(f"{text!r} matches several addresses; give the full address "
+                          "(street, number, postcode, town)")
+
+
 def overlap_m2(area: Area, others: list[int]) -> dict[int, float]:
     """Square metres (on the sphere) that `area` shares with each of the areas `others`,
     for those it shares more than a sliver with. Raw SQL: ST_Intersection over geography;

@@ -181,3 +181,48 @@ class BulkForm(forms.Form):
         if not ids or not all(part.strip().isdigit() for part in ids) or len(ids) > 500:
             raise forms.ValidationError(_("Choose between 1 and 500 reports."))
         return [int(part) for part in ids]
+
+
+# The channels a report taken by staff can come in by (the others are the citizen's own).
+STAFF_CHANNELS = ("phone", "counter", "email", "staff")
+
+
+class StaffReportForm(forms.Form):
+    """A report that Borgerservice takes for a caller, at the counter or from a mail."""
+
+    label_suffix = ""
+    # Made when the form is shown; a second submit of the same form files nothing new.
+    form_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    channel = forms.ChoiceField(label=_("Channel"))
+    category = forms.ChoiceField(label=_("Category"))
+    address = forms.CharField(label=_("Address"), required=False, max_length=300,
+                              help_text=_("Street and number, postcode and town."),
+                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    lat = forms.FloatField(label=_("Or latitude"), required=False, min_value=-90,
+                           max_value=90)
+    lon = forms.FloatField(label=_("and longitude"), required=False, min_value=-180,
+                           max_value=180)
+    description = forms.CharField(label=_("What is the problem?"), max_length=4000,
+                                  widget=_text(4, "new-description"))
+    name = forms.CharField(label=_("The citizen's name"), required=False, max_length=200)
+    email = forms.EmailField(label=_("E-mail (for the receipt and news)"), required=False)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
+
+    def __init__(self, data=None, *, categories, initial=None):
+        super().__init__(data, initial=initial)
+        from reports.models import Report
+
+        self.fields["channel"].choices = [
+            (value, label) for value, label in Report.Source.choices
+            if value in STAFF_CHANNELS]
+        self.fields["category"].choices = [
+            (f"{c.municipality.code}:{c.code}", f"{c.name} ({c.municipality.name})")
+            for c in categories]
+
+    def clean(self):
+        data = super().clean()
+        has_point = data.get("lat") is not None and data.get("lon") is not None
+        if not has_point and not (data.get("address") or "").strip():
+            raise forms.ValidationError({"address": _(
+                "Give the address, or the latitude and longitude.")})
+        return data

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import uuid
 from functools import wraps
 
 from django.contrib import messages
@@ -25,6 +26,9 @@ from django.views.decorators.http import require_POST
 from frontend.staff import forms
 from frontend.views import map_config
 from geoservice.errors import ApplicationError, StaleVersion
+from maps.selectors import AddressNotFound, address_named
+from reports import services
+from reports.api.idempotency import run_idempotent
 from reports.integration import sending
 from reports.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from reports.selectors import staff_department_ids
@@ -295,6 +299,64 @@ def _period(request) -> tuple[dt.date, dt.date]:
     return min(since, until), max(since, until)
 
 
+def _new_report_page(request, form, status=200, message=""):
+    return render(request, "frontend/staff/new.html", {"form": form, "message": message},
+                  status=status)
+
+
+@staff_required
+def new_report(request):
+    """File a report for a caller (phone, counter, mail), named or anonymous, through the
+    same service as every other channel; the form's token makes a second submit of the
+    same form replay the first answer instead of filing twice."""
+    categories = staff.categories_for(request.user).filter(active=True).select_related(
+        "municipality")
+    if request.method != "POST":
+        form = forms.StaffReportForm(categories=categories,
+                                     initial={"form_token": uuid.uuid4().hex,
+                                              "channel": "phone"})
+        return _new_report_page(request, form)
+    form = forms.StaffReportForm(request.POST, categories=categories)
+    if not form.is_valid():
+        return _new_report_page(request, form, 400)
+    data = form.cleaned_data
+
+    def file():
+        municipality_code, _sep, code = data["category"].partition(":")
+        if data.get("lat") is not None and data.get("lon") is not None:
+            point = Point(data["lon"], data["lat"], srid=4326)
+        else:
+            point = address_named(data["address"]).location
+        report = services.report_create(
+            location=point, category_code=code, description=data["description"],
+            address=data.get("address") or "", source=data["channel"],
+            reporter=services.Reporter(name=data["name"], email=data["email"],
+                                       phone=data["phone"]),
+            filed_by=request.user)
+        if report.municipality.code != municipality_code:
+            raise ApplicationError(_("The place lies in %(name)s, not in the category's "
+                                     "municipality.") % {"name": report.municipality.name})
+        messages.success(request, _("Report #%(id)s is filed and sent to %(department)s.") % {
+            "id": report.pk, "department": report.department.name})
+        if staff.staff_report(request.user, report.pk) is not None:
+            return redirect("staff-report", report_id=report.pk)
+        return redirect("staff-queue")
+
+    try:
+        return run_idempotent(request, f"staff:{request.user.pk}", file,
+                              key=data["form_token"])
+    except AddressNotFound as exc:
+        form.add_error("address", str(exc))
+        return _new_report_page(request, form, 400)
+    except ApplicationError as exc:
+        for field, errors in exc.errors.items():
+            if field in form.fields:
+                form.add_error(field, errors)
+        if not form.errors:
+            form.add_error(None, exc.message)
+        return _new_report_page(request, form, exc.status_code, message=exc.message)
+
+
 @staff_required
 def stats(request):
     since, until = _period(request)
@@ -310,7 +372,8 @@ def stats(request):
     return render(request, "frontend/staff/stats.html", {
         "since": since, "until": until, "stats": result,
         "status_bars": bars(result.by_status), "category_bars": bars(result.by_category),
-        "department_bars": bars(result.by_department)})
+        "department_bars": bars(result.by_department),
+        "channel_bars": bars(result.by_channel)})
 
 
 # A cell a spreadsheet would read as a formula (=HYPERLINK(…), +, -, @, or after a tab or

@@ -62,14 +62,15 @@ def request_fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
-def run_idempotent(request: HttpRequest, scope: str, handler: Callable[[], HttpResponseBase]
-                   ) -> HttpResponseBase:
+def run_idempotent(request: HttpRequest, scope: str, handler: Callable[[], HttpResponseBase],
+                   *, key: str | None = None) -> HttpResponseBase:
     """Run `handler` at most once per (scope, Idempotency-Key); without the header, run it.
+    `key` instead of the header: a server-rendered form's token.
 
     The handler runs inside this function's transaction (its own atomic blocks become
     savepoints), and its after-commit work (live events) runs once the response is
     recorded with it."""
-    key = request.headers.get("Idempotency-Key")
+    key = key if key is not None else request.headers.get("Idempotency-Key")
     if key is None:
         return handler()
     key = key.strip()

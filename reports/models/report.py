@@ -26,11 +26,16 @@ class Priority(models.TextChoices):
 
 class Report(models.Model):
     class Source(models.TextChoices):
-        WEB = "web", "Web"
-        API = "api", "REST API"
-        OPEN311 = "open311", "Open311"
-        STAFF = "staff", "Staff"
-        DEMO = "demo", "Demo data"
+        """The channel a report came in by (counted in the statistics)."""
+
+        WEB = "web", _("Web form")
+        API = "api", _("App (REST API)")
+        OPEN311 = "open311", _("Open311 client")
+        PHONE = "phone", _("Phone")
+        COUNTER = "counter", _("Counter")
+        EMAIL = "email", _("E-mail")
+        STAFF = "staff", _("Staff")
+        DEMO = "demo", _("Demo data")
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")

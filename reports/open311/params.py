@@ -17,7 +17,7 @@ from django.utils import timezone
 from geoservice.errors import InvalidInput, NotFound
 from geoservice.lib.dates import parse_iso_datetime
 from maps.geo import MAX_RADIUS_M, valid_lon_lat
-from maps.selectors import addresses_search
+from maps.selectors import AddressNotFound, address_named
 from reports import selectors
 from reports.lifecycle import CLOSED_STATUSES, OPEN_STATUSES
 from reports.models import Municipality
@@ -170,16 +170,10 @@ def location(post: QueryDict) -> Point:
     address = (post.get("address_string") or "").strip()
     if not address:
         raise bad("A location is required: lat and long, or address_string.")
-    matches = list(addresses_search(address, limit=2))
-    exact = [a for a in matches if a.search_text == " ".join(address.lower().split())]
-    if exact:
-        return exact[0].location
-    if len(matches) == 1:
-        return matches[0].location
-    if not matches:
-        raise bad(f"address_string {address!r} matches no known address; send lat and long.")
-    raise bad(f"address_string {address!r} matches several addresses; give the full address "
-              "(street, number, postcode, town) or lat and long.")
+    try:
+        return address_named(address).location
+    except AddressNotFound as exc:
+        raise bad(f"address_string {exc}, or send lat and long.") from None
 
 
 def email(post: QueryDict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -41,6 +42,9 @@ from reports.photos import ProcessedPhoto, process_photo
 from reports.privacy import mask_identity_numbers
 from reports.questions import validate_answers
 from reports.routing import Decision, route
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 CITIZEN = "citizen"
 
@@ -145,9 +149,11 @@ def report_create(
     source: str = Report.Source.API,
     language: str = "da",
     created_at: dt.datetime | None = None,
+    filed_by: User | None = None,
 ) -> Report:
     """Validate, route and store a new report with the first rows of its timeline, its
-    answers and photos.
+    answers and photos. `filed_by`: the staff member who took it for a caller (phone,
+    counter, mail); the timeline says so, to staff only.
 
     Raises OutsideServiceArea (naming the nearest served municipality), UnknownCategory,
     InvalidInput, PermissionDenied (an API client outside its municipality) or a photo
@@ -227,7 +233,9 @@ def report_create(
         _store_photo(report, photo)
     ReportEvent.objects.bulk_create([
         ReportEvent(report=report, kind=ReportEvent.Kind.CREATED, actor_label=CITIZEN,
-                    to_status=Status.SUBMITTED, created_at=now),
+                    actor=filed_by, to_status=Status.SUBMITTED, created_at=now,
+                    internal_text=f"Taken by {filed_by.get_username()} for a citizen "
+                                  f"({source})." if filed_by else ""),
         ReportEvent(report=report, kind=ReportEvent.Kind.ROUTED, actor_label="OS2geo",
                     public_text=sent_to(decision.department_name, report.language),
                     internal_text=decision.explanation, created_at=now),

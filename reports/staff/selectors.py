@@ -206,6 +206,7 @@ class Statistics:
     by_status: list[tuple[str, int]]
     by_category: list[tuple[str, int]]
     by_department: list[tuple[str, int]]
+    by_channel: list[tuple[str, int]]
     median_hours_to_acknowledge: float | None
     median_hours_to_resolve: float | None
     overdue: int
@@ -221,6 +222,8 @@ def staff_statistics(user: User, since: dt.datetime, until: dt.datetime) -> Stat
                        .order_by("-n", "category__name"))
     by_department = list(qs.values_list("department__name").annotate(n=Count("id"))
                          .order_by("-n", "department__name"))
+    by_channel = [(str(Report.Source(source).label), n) for source, n in
+                  qs.values_list("source").annotate(n=Count("id")).order_by("-n", "source")]
     firsts = (ReportEvent.objects.filter(report__in=qs, kind=ReportEvent.Kind.STATUS)
               .values("report_id", "to_status").annotate(at=Min("created_at")))
     created = dict(qs.values_list("id", "created_at"))
@@ -236,7 +239,7 @@ def staff_statistics(user: User, since: dt.datetime, until: dt.datetime) -> Stat
     to_ack = list(acknowledged.values())
     return Statistics(
         by_status=[(str(s.label), by_status.get(s.value, 0)) for s in Status],
-        by_category=by_category, by_department=by_department,
+        by_category=by_category, by_department=by_department, by_channel=by_channel,
         median_hours_to_acknowledge=statistics.median(to_ack) if to_ack else None,
         median_hours_to_resolve=statistics.median(to_resolve) if to_resolve else None,
         overdue=qs.filter(overdue_q()).count(), total=sum(by_status.values()))
@@ -245,7 +248,7 @@ def staff_statistics(user: User, since: dt.datetime, until: dt.datetime) -> Stat
 EXPORT_FIELDS = ("id", "created_at", "status", "priority", "expected_at", "category__code",
                  "category__name", "department__name", "municipality__code", "address",
                  "description", "reporter_name", "reporter_email", "reporter_phone",
-                 "assigned_to__username", "hidden", "updated_at")
+                 "assigned_to__username", "hidden", "updated_at", "source")
 
 
 def export_rows(queue: QuerySet[Report], chunk_size: int = 2000) -> Iterator[tuple[Any, ...]]:
