@@ -66,3 +66,17 @@ def test_no_password_or_key_is_written_in_the_product_code():
                 for secret in ("os2geo-demo", "insecure-development-key",
                                "demo-webhook-secret\""):
                     assert secret not in text, (path, secret)
+
+
+def test_the_migrations_describe_the_models():
+    """A model change without its migration would deploy a schema the code does not match
+    (or choices the database check constraints do not know)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as exc:
+        raise AssertionError(f"models without a migration:\n{out.getvalue()}") from exc
