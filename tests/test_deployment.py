@@ -68,7 +68,7 @@ def test_no_password_or_key_is_written_in_the_product_code():
                     assert secret not in text, (path, secret)
 
 
-def test_the_migrations_describe_the_models():
+def test_the_migrations_describe_the_models(db):
     """A model change without its migration would deploy a schema the code does not match
     (or choices the database check constraints do not know)."""
     from io import StringIO
