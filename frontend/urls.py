@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from frontend import views
+from frontend import casework, views
 from frontend.staff import views as staff_views
 from geoservice.lib.login_throttle import ThrottledLoginForm
 
@@ -30,6 +30,8 @@ urlpatterns = [
     path("reports/<int:report_id>", views.report_page, name="report-page"),
     path("reports/<int:report_id>/", views.report_page),
     path("reports/confirm/<str:token>", views.report_confirm, name="report-confirm"),
+    path("questions/<str:token>", casework.question_page, name="question-answer"),
+    path("handovers/<str:token>", casework.handover_page, name="handover"),
     path("alerts/confirm/<str:token>", views.alert_confirm, name="alert-confirm"),
     path("alerts/unsubscribe/<str:token>", views.alert_unsubscribe, name="alert-unsubscribe"),
     path("subscriptions/confirm/<str:token>", views.subscription_confirm,

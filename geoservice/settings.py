@@ -397,6 +397,8 @@ NOTIFY_CONCURRENCY = env_int("NOTIFY_CONCURRENCY", 4)
 NOTIFY_PER_DESTINATION = env_int("NOTIFY_PER_DESTINATION", 10)
 # A lease covers one delivery: it is renewed just before each (reports.notifications.worker).
 NOTIFY_LEASE_SECONDS = env_int("NOTIFY_LEASE_SECONDS", 60)
+# How long an external party's link to a case handed to them works (days).
+HANDOVER_LINK_DAYS = env_int("HANDOVER_LINK_DAYS", 30)
 # How often the worker reads status back from the Open311 destinations (back offices).
 DESTINATION_POLL_SECONDS = env_int("DESTINATION_POLL_SECONDS", 30)
 # The worker touches this file on every turn of its loop (a container health check reads it).

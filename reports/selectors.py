@@ -10,7 +10,7 @@ import shapely
 from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.geos import Point
 from django.db import connections
-from django.db.models import F, FloatField, Func, Q, QuerySet
+from django.db.models import F, FloatField, Func, Prefetch, Q, QuerySet
 from shapely.ops import nearest_points
 
 from geoservice.lib import replica
@@ -23,6 +23,7 @@ from reports.models import (
     Department,
     KleSubject,
     Municipality,
+    Photo,
     Report,
     ReportEvent,
     RoutingRule,
@@ -147,9 +148,10 @@ json_build_object(
     'photos', coalesce((SELECT json_agg(json_build_object('url', p.url,
                                                           'thumbnail_url', p.thumbnail_url)
                                         ORDER BY p.id)
-                        FROM reports_photo p WHERE p.report_id = r.id), '[]'::json),
+                        FROM reports_photo p WHERE p.report_id = r.id AND p.public),
+                       '[]'::json),
     'media_url', coalesce((SELECT p.url FROM reports_photo p WHERE p.report_id = r.id
-                           ORDER BY p.id LIMIT 1), nullif(r.media_url, '')),
+                           AND p.public ORDER BY p.id LIMIT 1), nullif(r.media_url, '')),
     'created_at', r.created_at, 'updated_at', r.updated_at,
     'expected_datetime', r.expected_at, 'version', r.version))::text
 """
@@ -413,7 +415,12 @@ def public_report(report_id: int) -> Report | None:
     """A report for its public page: templates may show public fields only
     (public_description, status, category, department, municipality, address, photos)."""
     return (Report.objects.select_related("category", "department", "municipality")
-            .prefetch_related("photos").filter(pk=report_id, public=True).first())
+            .prefetch_related(public_photos()).filter(pk=report_id, public=True).first())
+
+
+def public_photos() -> Prefetch:
+    """A report's photos that the public sees (`report.photos.all()` after it)."""
+    return Prefetch("photos", queryset=Photo.objects.filter(public=True).order_by("id"))
 
 
 

@@ -142,6 +142,27 @@ class HideForm(VersionedForm):
                              widget=forms.TextInput(attrs={"id": "hide-reason"}))
 
 
+class AskForm(VersionedForm):
+    question = forms.CharField(label=_("Question (mailed to the reporter)"), max_length=4000,
+                               widget=_text(3, "ask-question"))
+
+
+class HandoverForm(VersionedForm):
+    party = forms.CharField(label=_("Who gets it"), max_length=200,
+                            widget=forms.TextInput(attrs={"id": "handover-party"}))
+    email = forms.EmailField(label=_("Their e-mail address"),
+                             widget=forms.EmailInput(attrs={"id": "handover-email"}))
+    instructions = forms.CharField(label=_("What they should do"), required=False,
+                                   max_length=4000, widget=_text(2, "handover-instructions"))
+    share_contact = forms.BooleanField(
+        label=_("Show them the reporter's name, e-mail and phone"), required=False,
+        widget=forms.CheckboxInput(attrs={"id": "handover-share"}))
+
+
+class WithdrawForm(VersionedForm):
+    handover = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
 def action_forms(report, *, next_statuses, departments, categories, colleagues) -> dict:
     """Every action's form for one report's page, with its choices and current values."""
     version = {"version": report.version}
@@ -164,6 +185,7 @@ def action_forms(report, *, next_statuses, departments, categories, colleagues) 
                                           "due": report.expected_at}),
         "reply": ReplyForm(initial=version), "note": NoteForm(initial=version),
         "hide": HideForm(initial=version), "unhide": VersionedForm(initial=version),
+        "ask": AskForm(initial=version), "handover": HandoverForm(initial=version),
     }
 
 

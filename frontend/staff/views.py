@@ -32,6 +32,7 @@ from reports.api.idempotency import run_idempotent
 from reports.integration import sending
 from reports.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from reports.selectors import staff_department_ids
+from reports.services import casework
 from reports.staff import selectors as staff
 from reports.staff import triage
 
@@ -141,6 +142,8 @@ def _simple_actions(report, action_forms: dict) -> list[tuple]:
         ("move", _("Move the pin (routes again)"), _("Move")),
         ("unhide", _("Hidden from the public"), _("Show it to the public again"))
         if report.hidden else ("hide", _("Hide from the public"), _("Hide")),
+        ("ask", _("Ask the reporter"), _("Send the question")),
+        ("handover", _("Hand to an external party"), _("Send the case")),
     ]
     return [(name, legend, button, action_forms[name]) for name, legend, button in panels]
 
@@ -157,6 +160,7 @@ def _detail_context(request, report, **extra) -> dict:
     return {
         "report": report, "timeline": staff.staff_timeline(report),
         "cases": cases, "send_state": sending.send_state(cases),
+        "questions": staff.reporter_questions(report), "handovers": staff.handovers(report),
         "retry_form": forms.VersionedForm(initial={"version": report.version}),
         "photos": list(report.photos.all()),
         "candidates": staff.duplicate_candidates(report, request.user),
@@ -207,6 +211,14 @@ ACTIONS = {
         actor=user, report_id=r, expected_version=d["version"])),
     "retry-send": (forms.VersionedForm, lambda user, r, d: sending.cases_retry(
         actor=user, report_id=r)),
+    "ask": (forms.AskForm, lambda user, r, d: casework.question_ask(
+        actor=user, report_id=r, question=d["question"], expected_version=d["version"])),
+    "handover": (forms.HandoverForm, lambda user, r, d: casework.handover_send(
+        actor=user, report_id=r, party=d["party"], email=d["email"],
+        instructions=d["instructions"], share_contact=d["share_contact"],
+        expected_version=d["version"])),
+    "withdraw": (forms.WithdrawForm, lambda user, r, d: casework.handover_withdraw(
+        actor=user, report_id=r, handover_id=d["handover"])),
 }
 
 

@@ -1,6 +1,7 @@
 """The reports app's models, one module per part (Django finds them here through this
 package's imports)."""
 
+from reports.models.casework import Handover, ReporterQuestion
 from reports.models.clients import ApiClient, ApiKey, IdempotencyRecord
 from reports.models.integration import (
     DEFAULT_STATUS_MAP,
@@ -35,6 +36,7 @@ __all__ = [
     "Destination",
     "ExternalCase",
     "ExternalUpdate",
+    "Handover",
     "IdempotencyRecord",
     "InboundUpdate",
     "KLE_PREFIX_VALIDATOR",
@@ -45,6 +47,7 @@ __all__ = [
     "Priority",
     "Report",
     "ReportEvent",
+    "ReporterQuestion",
     "ResponseTemplate",
     "RoutingRule",
     "StaffMembership",

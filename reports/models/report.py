@@ -143,6 +143,10 @@ class ReportEvent(models.Model):
         CONFIRMED = "confirmed", _("Confirmed by the reporter")
         PHOTO = "photo", _("Photo added")
         CITIZEN_UPDATE = "citizen_update", _("Update from the citizen")
+        QUESTION = "question", _("Question to the reporter")
+        ANSWER = "answer", _("Answer from the reporter")
+        HANDOVER = "handover", _("Handed to an external party")
+        EXTERNAL_REPLY = "external_reply", _("Reply from an external party")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -178,6 +182,9 @@ class Photo(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     bytes = models.PositiveIntegerField()
+    # False: for staff only (sent with a reporter's answer or by an external party); every
+    # public output shows public photos only.
+    public = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

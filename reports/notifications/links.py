@@ -14,6 +14,10 @@ KINDS = {
     "alert-confirm": ("/alerts/confirm/", "SUBSCRIPTION_CONFIRM_HOURS"),
     "alert-unsubscribe": ("/alerts/unsubscribe/", None),
     "report-confirm": ("/reports/confirm/", "REPORT_CONFIRM_HOURS"),
+    # These two live as long as what they name (the question's answer_by, the handover's
+    # expires_at): the services check that, so staff can end one early.
+    "question-answer": ("/questions/", None),
+    "handover": ("/handovers/", None),
 }
 
 

@@ -132,7 +132,7 @@ def _mail(event: str, template: str, recipient: str, report: Report, subject: st
                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     context = {"report": _report_snapshot(report),
                "photos": [{"url": photo.url, "thumbnail_url": photo.thumbnail_url}
-                          for photo in report.photos.all()],
+                          for photo in report.photos.filter(public=True)],
                **_links(report), **context}
     return _email(event, template, recipient,
                   _subject(subject, language, id=report.pk, category=report.category.name),
@@ -288,3 +288,37 @@ def enqueue_alerts_for(report: Report) -> None:
 def enqueue_alert_digest(alert: AreaAlert, reports: list[Report]) -> None:
     Notification.objects.bulk_create([_alert_mail(
         alert, reports, "alert.digest", gettext_noop("%(count)s new reports in your area"))])
+
+
+def _when(value: dt.datetime, language: str) -> str:
+    from django.utils import formats
+
+    with translation.override(language):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def enqueue_reporter_question(question, answer_url: str) -> None:
+    """The question from staff, to the reporter, in their language."""
+    report = question.report
+    _email("reporter.question", "reporter_question", report.reporter_email,
+           _subject(gettext_noop("A question about your report #%(id)s"), report.language,
+                    id=report.pk),
+           language=report.language, report=report,
+           context={"report": _report_snapshot(report), "question": question.question,
+                    "answer_url": answer_url,
+                    "answer_by": _when(question.answer_by, report.language)}).save()
+
+
+def enqueue_handover(handover, handover_url: str) -> None:
+    """The case, to the external party: what the mail shows is public-level (no reporter
+    contact); the page behind the link shows what staff chose to share."""
+    report = handover.report
+    snapshot = {key: value for key, value in _report_snapshot(report).items()
+                if not key.startswith("reporter_")}
+    _email("handover.sent", "handover", handover.email,
+           _subject(gettext_noop("Case #%(id)s from %(municipality)s"), handover.language,
+                    id=report.pk, municipality=report.municipality.name),
+           language=handover.language, report=report,
+           context={"report": snapshot, "instructions": handover.instructions,
+                    "municipality": report.municipality.name, "handover_url": handover_url,
+                    "expires": _when(handover.expires_at, handover.language)}).save()

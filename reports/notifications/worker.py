@@ -273,12 +273,15 @@ def run_once(batch: int = 20, *, stop: threading.Event | None = None,
 def housekeeping() -> list[str]:
     """The worker's periodic chores; what each did, for the log."""
     from reports.services import alerts_send_digests, reports_expire_unconfirmed
+    from reports.services.casework import questions_expire
 
     lines = []
     if expired := reports_expire_unconfirmed():
         lines.append(f"deleted {expired} unconfirmed reports")
     if digests := alerts_send_digests():
         lines.append(f"queued {digests} daily digests")
+    if lapsed := questions_expire():
+        lines.append(f"{lapsed} questions to reporters lapsed unanswered")
     return lines
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from reports import selectors
-from reports.models import Municipality, Photo, Report, ReportEvent
+from reports.models import Municipality, Report, ReportEvent
 
 # What Open311 calls a request's updates: public status changes and replies.
 UPDATE_KINDS = (ReportEvent.Kind.STATUS, ReportEvent.Kind.PUBLIC_REPLY)
@@ -23,7 +23,7 @@ def _latest_public_note() -> Subquery:
 def _requests(qs: QuerySet[Report], *, extensions: bool) -> QuerySet[Report]:
     qs = (qs.filter(public=True)
           .select_related("category", "department", "municipality")
-          .prefetch_related(Prefetch("photos", queryset=Photo.objects.order_by("id")))
+          .prefetch_related(selectors.public_photos())
           .annotate(status_notes=_latest_public_note()))
     if extensions:  # the notes of a whole page in one query, not one per request
         qs = qs.prefetch_related(Prefetch("events", queryset=selectors.public_events(),

@@ -83,6 +83,16 @@ def external_cases(report: Report) -> list:
     return list(report.external_cases.select_related("destination").order_by("id"))
 
 
+def reporter_questions(report: Report) -> list:
+    """Questions to the report's reporter, newest first (the open one, if any, on top)."""
+    return list(report.questions.select_related("asked_by").order_by("-asked_at"))
+
+
+def handovers(report: Report) -> list:
+    """Who the case was handed to, newest first."""
+    return list(report.handovers.select_related("sent_by").order_by("-sent_at"))
+
+
 def staff_queue(user: User, filters: QueueFilters) -> QuerySet[Report]:
     """The user's queue with the dashboard's filters and sort."""
     qs = staff_reports(user).select_related("category", "department", "assigned_to")
