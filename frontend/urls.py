@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from frontend import casework, views
+from frontend.staff import sso
 from frontend.staff import views as staff_views
 from geoservice.lib.login_throttle import ThrottledLoginForm
 
@@ -14,9 +15,12 @@ staff_patterns = [
     path("reports/<int:report_id>/<slug:name>/", staff_views.action, name="staff-action"),
     path("bulk/", staff_views.bulk, name="staff-bulk"),
     path("new/", staff_views.new_report, name="staff-new-report"),
+    path("sso/<int:provider_id>/", sso.start, name="staff-sso"),
+    path("sso/<int:provider_id>/callback", sso.callback, name="staff-sso-callback"),
     path("stats/", staff_views.stats, name="staff-stats"),
     path("export.csv", staff_views.export, name="staff-export"),
-    path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledLoginForm),
+    path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledLoginForm,
+                                                extra_context={"providers": sso.providers}),
          name="login"),
     # logout, password change and password reset by mail: Django's views and templates.
     path("", include("django.contrib.auth.urls")),

@@ -13,6 +13,8 @@ from reports.models import (
     Department,
     Destination,
     ExternalCase,
+    GroupRole,
+    IdentityProvider,
     KleSubject,
     Municipality,
     Notification,
@@ -38,9 +40,31 @@ class MunicipalityAdmin(RoleScopedAdmin, admin.ModelAdmin):
         # A boundary decides which reports (with their reporters' contact data) a
         # municipality receives: only superusers set boundaries, codes and whether a
         # municipality is served.
+        # Whether passwords still work goes with the identity provider, which only
+        # superusers set up (a switch without a working provider locks the staff out).
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
-        return ["code", "area", "active"]
+        return ["code", "area", "active", "password_login"]
+
+
+class GroupRoleInline(admin.TabularInline):
+    model = GroupRole
+    extra = 1
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(admin.ModelAdmin):
+    """A municipality's OpenID Connect login for staff, and which of its groups get which
+    role here (reports.staff.identity). Superusers only: it decides who becomes staff."""
+
+    list_display = ["name", "municipality", "issuer", "active"]
+    inlines = [GroupRoleInline]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(Department)

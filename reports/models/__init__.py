@@ -3,6 +3,7 @@ package's imports)."""
 
 from reports.models.casework import Handover, ReporterQuestion
 from reports.models.clients import ApiClient, ApiKey, IdempotencyRecord
+from reports.models.identity import ExternalIdentity, GroupRole, IdentityProvider
 from reports.models.integration import (
     DEFAULT_STATUS_MAP,
     Destination,
@@ -35,9 +36,12 @@ __all__ = [
     "Department",
     "Destination",
     "ExternalCase",
+    "ExternalIdentity",
     "ExternalUpdate",
+    "GroupRole",
     "Handover",
     "IdempotencyRecord",
+    "IdentityProvider",
     "InboundUpdate",
     "KLE_PREFIX_VALIDATOR",
     "KleSubject",

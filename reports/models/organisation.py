@@ -21,6 +21,9 @@ class Municipality(models.Model):
     confirm_anonymous_reports = models.BooleanField(
         default=False, help_text="Reports from the public web page (no API key) wait, "
                                  "unpublished, until the reporter confirms them by mail.")
+    password_login = models.BooleanField(
+        default=True, help_text="Staff of this municipality may log in with a password; "
+                                "off: only through its identity provider (single sign-on).")
     reporter_answer_days = models.PositiveSmallIntegerField(
         default=14, help_text="Days a reporter has to answer a question from staff; then "
                               "the report is back in the queue without the answer.")

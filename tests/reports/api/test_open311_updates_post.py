@@ -130,3 +130,17 @@ def test_a_client_cannot_post_on_reports_it_did_not_send(client, world, their_re
     response = client.post(f"{URL}.json", fixmystreet_form(other_key, mine.pk))
     assert response.status_code == 404
     assert not InboundUpdate.objects.exists()
+
+
+def test_fixmystreets_w3cdtf_dates_in_utc_and_its_dash_for_a_missing_last_name(
+        client, front, their_report):
+    """DateTime::Format::W3CDTF writes UTC as ...Z; FixMyStreet sends last_name "-" when the
+    commenter gave one name only."""
+    _, key = front
+    response = client.post(f"{URL}.xml", fixmystreet_form(
+        key, their_report.pk, updated_datetime="2026-12-01T09:15:00Z", last_name="-",
+        update_id="90"))
+    assert response.status_code == 201, response.content
+    inbound = InboundUpdate.objects.get(their_update_id="90")
+    assert inbound.name == "Karen"
+    assert inbound.updated_at.isoformat().startswith("2026-12-01T09:15:00")
