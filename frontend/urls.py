@@ -34,6 +34,7 @@ urlpatterns = [
     path("reports/<int:report_id>", views.report_page, name="report-page"),
     path("reports/<int:report_id>/", views.report_page),
     path("reports/confirm/<str:token>", views.report_confirm, name="report-confirm"),
+    path("reports/view/<str:token>", views.private_report_page, name="report-view"),
     path("questions/<str:token>", casework.question_page, name="question-answer"),
     path("handovers/<str:token>", casework.handover_page, name="handover"),
     path("alerts/confirm/<str:token>", views.alert_confirm, name="alert-confirm"),

@@ -11,7 +11,12 @@ from reports import services
 from reports.lifecycle import OPEN_STATUSES, Status
 from reports.models import DESCRIPTION_MAX_LENGTH
 from reports.notifications.links import BadToken, read
-from reports.selectors import public_report, public_timeline, served_municipality_codes
+from reports.selectors import (
+    public_report,
+    public_timeline,
+    report_for_its_reporter,
+    served_municipality_codes,
+)
 
 
 def map_config() -> dict:
@@ -55,6 +60,27 @@ def report_page(request, report_id: int):
                                                "lon": report.location.x,
                                                "lat": report.location.y}},
     })
+
+
+def private_report_page(request, token: str):
+    """A private report's page for its reporter (the link in their mails): what a public
+    page shows, without the live map, for nobody but the holder of the link."""
+    try:
+        report_id = read("report-view", token)
+    except BadToken as exc:
+        return render(request, "frontend/message.html",
+                      {"title": _("Link not valid"), "message": str(exc)}, status=400)
+    report = report_for_its_reporter(report_id)
+    if report is None:
+        raise Http404("No such report")
+    timeline = [{**event, "when": parse_datetime(event["at"]),
+                 "status_label": Status(event["to_status"]).label if event["to_status"] else ""}
+                for event in public_timeline(report_id)]
+    response = render(request, "frontend/private_report.html", {
+        "report": report, "photos": list(report.photos.all()), "timeline": timeline})
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def _signed_link_page(request, token: str, kind: str, action, page, ask: dict

@@ -26,6 +26,7 @@ from reports.models import (
     Webhook,
 )
 from reports.notifications.worker import notification_retry
+from reports.services import privacy
 from reports.staff.admin import RoleScopedAdmin
 
 
@@ -90,15 +91,21 @@ class CategoryQuestionInline(admin.TabularInline):
 
 @admin.register(Category)
 class CategoryAdmin(RoleScopedAdmin, admin.ModelAdmin):
-    list_display = ["name", "code", "municipality", "kle", "group", "active", "anonymous_allowed"]
+    list_display = ["name", "code", "municipality", "kle", "group", "active", "visibility",
+                    "anonymous_allowed"]
     list_filter = ["municipality", "active", "group"]
     search_fields = ["name", "code", "kle__number"]
     autocomplete_fields = ["kle"]
     inlines = [CategoryQuestionInline]
 
     # Tiles carry the category's code: a saved or deleted category rebuilds every tile.
+    # Its reports follow a change of its visibility (reports.services.privacy).
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if "visibility" in form.changed_data:
+            changed = privacy.category_visibility_apply(obj)
+            self.message_user(request, f"{changed} reports of the category follow its "
+                                       "new visibility.")
         tiles.invalidate_all()
 
     def delete_model(self, request, obj):

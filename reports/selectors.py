@@ -76,8 +76,10 @@ def nearest_served_municipality(point: Point) -> NearestMunicipality | None:
 
 
 def categories_for_municipality(municipality: Municipality) -> QuerySet[Category]:
+    """The categories citizens and apps may choose (staff-only ones are the staff's)."""
     return (
         Category.objects.filter(municipality=municipality, active=True)
+        .exclude(visibility=Category.Visibility.STAFF_ONLY)
         .select_related("kle", "municipality")
         .prefetch_related("questions")
         .order_by("group", "name")
@@ -348,15 +350,16 @@ def live_report_row(report_id: int) -> dict | None:
         Report.objects.filter(id=report_id)
         .values("status", "version", "department_id", "municipality__code", "reporter_name",
                 "reporter_email", "reporter_phone", "needs_triage", "routing_explanation",
-                "location", "hidden", "public")
+                "location", "hidden", "private", "confirmed_at", "public")
         .first()
     )
     if row is None:
         return None
-    if not row["public"] and not row["hidden"]:
+    if row["confirmed_at"] is None and not row["hidden"]:
         return None
     feature = public_feature(report_id) if row["public"] else None
-    fields = {k: v for k, v in row.items() if k not in ("location", "municipality__code")}
+    fields = {k: v for k, v in row.items()
+              if k not in ("location", "municipality__code", "confirmed_at")}
     location = row["location"]
     return {**fields, "municipality_code": row["municipality__code"],
             "lon": location.x, "lat": location.y, "feature": feature}
@@ -416,6 +419,14 @@ def public_report(report_id: int) -> Report | None:
     (public_description, status, category, department, municipality, address, photos)."""
     return (Report.objects.select_related("category", "department", "municipality")
             .prefetch_related(public_photos()).filter(pk=report_id, public=True).first())
+
+
+def report_for_its_reporter(report_id: int) -> Report | None:
+    """A private report for its reporter's private link: the public fields, as a public
+    report's page shows them (the link is the reporter's credential)."""
+    return (Report.objects.select_related("category", "department", "municipality")
+            .prefetch_related(public_photos()).filter(pk=report_id, private=True,
+                                                     confirmed_at__isnull=False).first())
 
 
 def public_photos() -> Prefetch:

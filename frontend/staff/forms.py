@@ -142,6 +142,11 @@ class HideForm(VersionedForm):
                              widget=forms.TextInput(attrs={"id": "hide-reason"}))
 
 
+class PrivateForm(VersionedForm):
+    reason = forms.CharField(label=_("Why (staff only)"), max_length=500,
+                             widget=forms.TextInput(attrs={"id": "private-reason"}))
+
+
 class AskForm(VersionedForm):
     question = forms.CharField(label=_("Question (mailed to the reporter)"), max_length=4000,
                                widget=_text(3, "ask-question"))
@@ -186,6 +191,7 @@ def action_forms(report, *, next_statuses, departments, categories, colleagues) 
         "reply": ReplyForm(initial=version), "note": NoteForm(initial=version),
         "hide": HideForm(initial=version), "unhide": VersionedForm(initial=version),
         "ask": AskForm(initial=version), "handover": HandoverForm(initial=version),
+        "private": PrivateForm(initial=version), "unprivate": VersionedForm(initial=version),
     }
 
 

@@ -32,7 +32,7 @@ from reports.api.idempotency import run_idempotent
 from reports.integration import sending
 from reports.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from reports.selectors import staff_department_ids
-from reports.services import casework
+from reports.services import casework, privacy
 from reports.staff import selectors as staff
 from reports.staff import triage
 
@@ -142,10 +142,14 @@ def _simple_actions(report, action_forms: dict) -> list[tuple]:
         ("move", _("Move the pin (routes again)"), _("Move")),
         ("unhide", _("Hidden from the public"), _("Show it to the public again"))
         if report.hidden else ("hide", _("Hide from the public"), _("Hide")),
+        ("unprivate", _("Private"), _("Make it public again"))
+        if report.private and report.private_by_id else
+        ("private", _("Make private"), _("Make private")) if not report.private else None,
         ("ask", _("Ask the reporter"), _("Send the question")),
         ("handover", _("Hand to an external party"), _("Send the case")),
     ]
-    return [(name, legend, button, action_forms[name]) for name, legend, button in panels]
+    return [(name, legend, button, action_forms[name])
+            for name, legend, button in filter(None, panels)]
 
 
 def _detail_context(request, report, **extra) -> dict:
@@ -211,6 +215,10 @@ ACTIONS = {
         actor=user, report_id=r, expected_version=d["version"])),
     "retry-send": (forms.VersionedForm, lambda user, r, d: sending.cases_retry(
         actor=user, report_id=r)),
+    "private": (forms.PrivateForm, lambda user, r, d: privacy.report_make_private(
+        actor=user, report_id=r, reason=d["reason"], expected_version=d["version"])),
+    "unprivate": (forms.VersionedForm, lambda user, r, d: privacy.report_make_public(
+        actor=user, report_id=r, expected_version=d["version"])),
     "ask": (forms.AskForm, lambda user, r, d: casework.question_ask(
         actor=user, report_id=r, question=d["question"], expected_version=d["version"])),
     "handover": (forms.HandoverForm, lambda user, r, d: casework.handover_send(

@@ -109,9 +109,9 @@ def build_events(kind: str, report_id: int) -> ReportEvents | None:
     row = selectors.live_report_row(report_id)
     if row is None:
         return None
-    if row["feature"] is None:  # hidden by staff: off the map and the report's page
+    if row["feature"] is None:  # hidden or private: off the map and the report's page
         public = {"type": REMOVED, "report_id": report_id, "version": row["version"],
-                  "reason": "hidden"}
+                  "reason": "hidden" if row["hidden"] else "private"}
         follow = public
     else:
         feature = json.loads(row["feature"])
@@ -174,18 +174,24 @@ async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
     ))
 
 
-def report_changed(kind: str, report: Report, *, previous_department_id: int | None = None
-                   ) -> None:
+def report_changed(kind: str, report: Report, *, previous_department_id: int | None = None,
+                   left_public: bool = False) -> None:
     """Build the live events of a change now and send them once the current transaction
     commits, after the cached tiles that can draw the report are given new versions (a map
     that refetches on the event reads the change). Call it after the change and its
-    timeline row are written."""
+    timeline row are written. A private report's events go to staff only, unless it has
+    just `left_public` (then maps and followers are told to drop it)."""
     report_id = report.pk
     tiles.invalidate_around(report.location.x, report.location.y)
     if get_channel_layer() is None:
         return
     events = build_events(kind, report_id)
-    if events is None:  # not public yet (unconfirmed) and not hidden: nothing goes out
+    if events is None:  # waits for its reporter's confirmation: nothing goes out
         return
-    transaction.on_commit(partial(_send, _sends(events, report_id, previous_department_id)),
-                          robust=True)
+    sends = _sends(events, report_id, previous_department_id)
+    if events.row["private"] and not left_public:
+        staff_groups = {department_group(events.row["department_id"])}
+        if previous_department_id is not None:
+            staff_groups.add(department_group(previous_department_id))
+        sends = [(group, payload) for group, payload in sends if group in staff_groups]
+    transaction.on_commit(partial(_send, sends), robust=True)

@@ -82,6 +82,14 @@ class Report(models.Model):
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
+    # Private (its category is private, or staff made it so): never public; the reporter
+    # still gets their mails, with a private link.
+    # Database defaults too: rows written by raw SQL (seeders, bulk loads) are not private.
+    private = models.BooleanField(default=False, db_default=False)
+    private_reason = models.CharField(max_length=500, blank=True, db_default="")
+    private_at = models.DateTimeField(null=True, blank=True)
+    private_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     # When the report first became public and was announced (reporter follow, department
     # mail, alerts, webhooks, report.created): exactly once, whichever way it got there.
     announced_at = models.DateTimeField(null=True, blank=True)
@@ -89,7 +97,8 @@ class Report(models.Model):
     # by every public query, tile, feed, socket and payload (raw SQL reads `r.public`).
     public = models.GeneratedField(
         # Django takes a Q as a boolean expression here; the stubs ask for an Expression.
-        expression=models.Q(confirmed_at__isnull=False, hidden=False),  # type: ignore[arg-type]
+        expression=models.Q(confirmed_at__isnull=False, hidden=False,  # type: ignore[arg-type]
+                            private=False),
         output_field=models.BooleanField(), db_persist=True)
     priority = models.CharField(max_length=10, choices=Priority.choices,
                                 default=Priority.NORMAL)
@@ -143,6 +152,8 @@ class ReportEvent(models.Model):
         CONFIRMED = "confirmed", _("Confirmed by the reporter")
         PHOTO = "photo", _("Photo added")
         CITIZEN_UPDATE = "citizen_update", _("Update from the citizen")
+        PRIVATE = "private", _("Made private")
+        NOT_PRIVATE = "not_private", _("No longer private")
         QUESTION = "question", _("Question to the reporter")
         ANSWER = "answer", _("Answer from the reporter")
         HANDOVER = "handover", _("Handed to an external party")
@@ -184,7 +195,7 @@ class Photo(models.Model):
     bytes = models.PositiveIntegerField()
     # False: for staff only (sent with a reporter's answer or by an external party); every
     # public output shows public photos only.
-    public = models.BooleanField(default=True)
+    public = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

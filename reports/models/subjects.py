@@ -65,7 +65,15 @@ class Category(models.Model):
         limit_choices_to={"level": KleSubject.Level.SUBJECT},
     )
     group = models.CharField(max_length=100, blank=True)
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public: its reports are on the map and in the APIs"
+        PRIVATE = "private", ("Private: citizens file them, nobody but staff and the "
+                              "reporter sees them")
+        STAFF_ONLY = "staff_only", "Staff only: filed by staff, seen by staff"
+
     active = models.BooleanField(default=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices,
+                                  default=Visibility.PUBLIC)
     anonymous_allowed = models.BooleanField(default=True)
     expected_handling_hours = models.PositiveIntegerField(
         default=120, help_text="How long handling is expected to take; a report's due time "

@@ -17,6 +17,8 @@ KINDS = {
     # These two live as long as what they name (the question's answer_by, the handover's
     # expires_at): the services check that, so staff can end one early.
     "question-answer": ("/questions/", None),
+    # A private report's page for its reporter (its public page does not exist).
+    "report-view": ("/reports/view/", None),
     "handover": ("/handovers/", None),
 }
 

@@ -60,7 +60,9 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str,
 
 def _links(report: Report) -> dict:
     return {
-        "public_url": f"{settings.SITE_URL}/reports/{report.pk}",
+        # A private report has no public page: its reporter's mails link to a private one.
+        "public_url": f"{settings.SITE_URL}/reports/{report.pk}" if not report.private
+        else links.url("report-view", report.pk),
         "api_url": f"{settings.SITE_URL}/api/v1/reports/{report.pk}/",
         "staff_url": f"{settings.SITE_URL}/admin/reports/report/{report.pk}/change/",
         "map_url": (f"https://www.openstreetmap.org/?mlat={report.location.y:.6f}"
@@ -199,8 +201,14 @@ def enqueue_report_updated(report: Report, *, public_text: str, status_changed: 
     `origin` it came from. Followers hear nothing of a report that is not public (hidden
     by staff)."""
     rows = []
-    if (status_changed or public_text) and report.public:
-        for follower in report.followers.filter(confirmed_at__isnull=False):
+    followers = report.followers.filter(confirmed_at__isnull=False)
+    if report.private and not report.hidden:  # the reporter only, by their private link
+        followers = followers.filter(email=report.reporter_email.lower()) \
+            if report.reporter_email else followers.none()
+    elif not report.public:
+        followers = followers.none()
+    if status_changed or public_text:
+        for follower in followers:
             rows.append(_mail("follower.update", "reporter_update", follower.email, report,
                               gettext_noop("News about report #%(id)s"),
                               language=follower.language, public_text=public_text,

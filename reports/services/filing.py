@@ -42,6 +42,7 @@ from reports.photos import ProcessedPhoto, process_photo
 from reports.privacy import mask_identity_numbers
 from reports.questions import validate_answers
 from reports.routing import Decision, route
+from reports.services import privacy
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -169,6 +170,9 @@ def report_create(
         own = api_client.municipality
         raise PermissionDenied(f"This API key may only file reports in {own and own.name}.")
     category = selectors.category_for_report(municipality, category_code)
+    if category is not None and filed_by is None and \
+            category.visibility == category.Visibility.STAFF_ONLY:
+        category = None  # staff file these; to anyone else the category does not exist
     if category is None:
         raise UnknownCategory(
             f"There is no category {category_code!r} in {municipality.name}.",
@@ -220,6 +224,10 @@ def report_create(
         reporter_phone=reporter.phone.strip(),
         source=source,
         confirmed_at=None if needs_confirmation else now,
+        private=category.visibility != category.Visibility.PUBLIC,
+        private_reason=privacy.category_reason(category)
+        if category.visibility != category.Visibility.PUBLIC else "",
+        private_at=now if category.visibility != category.Visibility.PUBLIC else None,
         language=_language(language),
         api_client=client.api_client,
         device_id=client.device_id[:100],
@@ -249,10 +257,12 @@ def report_create(
 
 
 def announce(report: Report, now: dt.datetime) -> None:
-    """A report is public for the first time: the reporter follows it, the department and
-    area alerts are mailed, webhooks and the live `report.created` go out. Once per report,
-    whichever way it became public (filed, confirmed, or shown again by staff)."""
-    if report.announced_at is not None or not report.public:
+    """A report is in for the first time (confirmed, not hidden): the reporter follows it,
+    the department is mailed, webhooks, back offices and the live `report.created` go out,
+    and, when it is public, area alerts. Once per report, whichever way it got there
+    (filed, confirmed, or shown again by staff). A private report is announced to staff,
+    back offices and its reporter only."""
+    if report.announced_at is not None or report.confirmed_at is None or report.hidden:
         return
     report.announced_at = now
     Report.objects.filter(pk=report.pk).update(announced_at=now)
@@ -263,7 +273,8 @@ def announce(report: Report, now: dt.datetime) -> None:
             report=report, email=report.reporter_email.lower(),
             defaults={"confirmed_at": now, "language": report.language})
     outbox.enqueue_report_created(report, reporter_subscription=follow)
-    outbox.enqueue_alerts_for(report)
+    if report.public:
+        outbox.enqueue_alerts_for(report)
     events.report_changed(events.CREATED, report)
 
 

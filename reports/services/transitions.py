@@ -109,5 +109,5 @@ def duplicate_target(report: Report, duplicate_of_id: int | None, *,
                            {"duplicate_of": ["That report is itself a duplicate."]})
     if not target.public:
         raise InvalidInput("Some fields are invalid.", {"duplicate_of": [
-            "The original must be public (confirmed and not hidden)."]})
+            "The original must be public (confirmed, not hidden, not private)."]})
     return target
