@@ -5,7 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from frontend import casework, views
 from frontend.staff import sso
 from frontend.staff import views as staff_views
-from geoservice.lib.login_throttle import ThrottledLoginForm
+from reports.staff.identity import StaffLoginForm
 
 staff_patterns = [
     path("", staff_views.queue, name="staff-queue"),
@@ -19,7 +19,7 @@ staff_patterns = [
     path("sso/<int:provider_id>/callback", sso.callback, name="staff-sso-callback"),
     path("stats/", staff_views.stats, name="staff-stats"),
     path("export.csv", staff_views.export, name="staff-export"),
-    path("login/", auth_views.LoginView.as_view(authentication_form=ThrottledLoginForm,
+    path("login/", auth_views.LoginView.as_view(authentication_form=StaffLoginForm,
                                                 extra_context={"providers": sso.providers}),
          name="login"),
     # logout, password change and password reset by mail: Django's views and templates.

@@ -136,8 +136,6 @@ USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
-# Django's password check, obeying a municipality's "single sign-on only" (reports.staff.identity).
-AUTHENTICATION_BACKENDS = ["reports.staff.identity.StaffPasswordBackend"]
 LOGIN_URL = "/staff/login/"
 LOGIN_REDIRECT_URL = "/staff/"
 LOGOUT_REDIRECT_URL = "/staff/login/"

@@ -3,12 +3,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from geoservice.lib.login_throttle import ThrottledAdminLoginForm
 from reports.notifications.feeds import AreaFeed, NearFeed
+from reports.staff.identity import StaffAdminLoginForm
 
 # The admin's login counts failures like the dashboard's (it let anyone guess staff
 # passwords without limit).
-admin.site.login_form = ThrottledAdminLoginForm
+admin.site.login_form = StaffAdminLoginForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),

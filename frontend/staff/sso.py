@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from reports.models import IdentityProvider
 from reports.staff import identity
 
-BACKEND = "reports.staff.identity.StaffPasswordBackend"  # only for the session's user lookup
+BACKEND = "django.contrib.auth.backends.ModelBackend"  # the session's user lookup
 
 
 def _provider(provider_id: int) -> IdentityProvider:

@@ -6,6 +6,8 @@ across processes when CACHE_URL names a Redis), by the client address behind tru
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
@@ -21,6 +23,9 @@ LOGIN_WINDOW_SECONDS = 15 * 60
 class ThrottledLogin:
     """Mixin for Django's authentication forms."""
 
+    data: Any  # the form's, set by Django's Form
+    request: Any
+
     def _buckets(self) -> list[str]:
         username = (self.data.get("username") or "").strip().lower()[:150]
         address = client_address(self.request) if self.request else ""
@@ -32,7 +37,7 @@ class ThrottledLogin:
                 _("Too many failed logins. Wait 15 minutes, or reset your password."),
                 code="throttled")
         try:
-            return super().clean()
+            return super().clean()  # type: ignore[misc]
         except forms.ValidationError:
             for bucket in self._buckets():
                 ratelimit.count_failure(bucket, LOGIN_WINDOW_SECONDS)

@@ -10,9 +10,11 @@ at the provider loses the role here at their next sign-in (and their open staff 
 are told at once). Someone whose groups grant nothing is refused.
 
 A municipality can switch password login off (Municipality.password_login): its staff then
-sign in only through its provider. The check sits in the authentication backend, so the
-dashboard's login, the admin's and any other password form obey it; superusers keep
-password login (someone must be able to repair a broken provider set-up).
+sign in only through its provider. The check sits in both password forms (the dashboard's
+and the admin's, `confirm_login_allowed`), not in an authentication backend of our own:
+sessions name their backend, and every session made with Django's ModelBackend would have
+ended with a new one. Superusers keep password login (someone must be able to repair a
+broken provider set-up).
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authlib.integrations.django_client import OAuth  # type: ignore[import-untyped]
+from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from geoservice.errors import Forbidden
+from geoservice.lib.login_throttle import ThrottledAdminLoginForm, ThrottledLoginForm
 from reports.live import events
 from reports.models import (
     ExternalIdentity,
@@ -35,15 +39,24 @@ from reports.models import (
 )
 
 
-class StaffPasswordBackend(ModelBackend):
-    """Django's password check, refused for staff whose every municipality signs in through
-    its identity provider only."""
+class PasswordPolicy:
+    """Mixin for Django's authentication forms: staff whose every municipality signs in
+    through its identity provider only are refused a password login."""
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is not None and not password_login_allowed(user):
-            return None
-        return user
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)  # type: ignore[misc]
+        if not password_login_allowed(user):
+            raise forms.ValidationError(
+                _("Your municipality's staff log in through its own login service: use "
+                  "the button above."), code="single_sign_on_only")
+
+
+class StaffLoginForm(PasswordPolicy, ThrottledLoginForm):
+    """The staff dashboard's login."""
+
+
+class StaffAdminLoginForm(PasswordPolicy, ThrottledAdminLoginForm):
+    """The Django admin's login."""
 
 
 def password_login_allowed(user) -> bool:
