@@ -9,6 +9,7 @@ from reports.models import (
     ApiClient,
     ApiKey,
     Category,
+    CategoryNotice,
     CategoryQuestion,
     Department,
     Destination,
@@ -323,6 +324,15 @@ class NotificationAdmin(admin.ModelAdmin):
     def retry_now(self, request, queryset):
         count = notification_retry(notification_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"{count} notifications will be sent again.")
+
+
+@admin.register(CategoryNotice)
+class CategoryNoticeAdmin(RoleScopedAdmin, admin.ModelAdmin):
+    """Notices and stoppers before and in the report form, per category and area."""
+
+    list_display = ["kind", "text_da", "category", "area", "municipality", "active"]
+    list_filter = ["municipality", "kind", "active"]
+    raw_id_fields = ["area"]
 
 
 @admin.register(ResponseTemplate)

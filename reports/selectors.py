@@ -20,6 +20,7 @@ from maps.selectors import areas_covering, within_metres
 from reports.models import (
     AreaAlert,
     Category,
+    CategoryNotice,
     Department,
     KleSubject,
     Municipality,
@@ -84,6 +85,42 @@ def categories_for_municipality(municipality: Municipality) -> QuerySet[Category
         .prefetch_related("questions")
         .order_by("group", "name")
     )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice or stopper as a reader sees it, in their language."""
+
+    kind: str
+    text: str
+    link: str
+    phone: str
+    category_code: str | None  # None: for every category
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "link": self.link or None,
+                "phone": self.phone or None}
+
+
+def notices_at(municipality: Municipality, point: Point | None, *, language: str,
+               category: Category | None = None) -> list[Notice]:
+    """The active notices and stoppers that apply: the municipality's, for `category`
+    (or every category's, when None), anywhere or in an area covering `point` (without a
+    point: those that hold anywhere)."""
+    qs = CategoryNotice.objects.filter(municipality=municipality, active=True).select_related(
+        "category")
+    qs = qs.filter(Q(area__isnull=True) | Q(area__geom__contains=point)) if point is not None \
+        else qs.filter(area__isnull=True)
+    if category is not None:
+        qs = qs.filter(Q(category__isnull=True) | Q(category=category))
+    return [Notice(kind=n.kind, text=n.text(language), link=n.link, phone=n.phone,
+                   category_code=n.category.code if n.category is not None else None)
+            for n in qs.order_by("order", "id")]
+
+
+def notices_by_category(notices: list[Notice], codes: list[str]) -> dict[str, list[dict]]:
+    return {code: [n.as_dict() for n in notices if n.category_code in (None, code)]
+            for code in codes}
 
 
 def category_for_report(municipality: Municipality, code: str) -> Category | None:

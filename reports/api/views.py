@@ -10,6 +10,7 @@ import json
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.decorators import method_decorator
+from django.utils.translation import get_language
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -156,6 +157,12 @@ class ReportListCreate(WriteView):
             source=Report.Source.API if client else Report.Source.WEB,
             language=getattr(request, "LANGUAGE_CODE", "da"),
         )
+        if report.private and report.confirmed_at is not None:
+            # Filed, and never public (a private category): no feature to show anyone.
+            return Response({"id": report.id, "public": False, "private": True,
+                             "message": "Filed. The report is not public; you get a "
+                                        "private link by mail if you gave an address."},
+                            status=status.HTTP_201_CREATED)
         if not report.public:
             return Response({
                 "id": report.id, "confirmation_required": True,
@@ -275,13 +282,18 @@ class CategoryList(APIView):
             municipality = selectors.served_municipality(code)
             if municipality is None:
                 raise ValidationError({"municipality": [f"No served municipality {code!r}."]})
+            point = None
         else:
             point = _query(PointQuery, request)["point"]
             municipality = services.municipality_serving(point)
-        categories = selectors.categories_for_municipality(municipality)
+        categories = list(selectors.categories_for_municipality(municipality))
+        notices = selectors.notices_by_category(
+            selectors.notices_at(municipality, point, language=get_language() or "da"),
+            [c.code for c in categories])
         return Response({
             "municipality": {"code": municipality.code, "name": municipality.name},
-            "categories": CategoryOutput(categories, many=True).data,
+            "categories": [{**data, "notices": notices[data["code"]]} for data in
+                           CategoryOutput(categories, many=True).data],
         })
 
 

@@ -168,3 +168,47 @@ class RoutingRule(models.Model):
 
     def clean(self) -> None:
         _same_municipality(self)
+
+
+class CategoryNotice(models.Model):
+    """Text a citizen reads before and in the form: a notice (the form goes on), or a
+    stopper (the flow ends: the municipality is the wrong address, "ring 112 ved akut
+    fare"), for one category or all of a municipality's, anywhere or inside one area.
+    Shown in the map's form, the REST categories list and Open311; a stopper also refuses
+    a report filed through the APIs."""
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", "Notice"
+        STOPPER = "stopper", "Stopper"
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE,
+                                     related_name="notices")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="notices", help_text="Empty: every category.")
+    area = models.ForeignKey("maps.Area", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+", help_text="Empty: anywhere in the municipality.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NOTICE)
+    text_da = models.TextField(help_text="Danish (shown when there is no text in the "
+                                         "reader's language).")
+    text_sv = models.TextField(blank=True)
+    text_en = models.TextField(blank=True)
+    link = models.URLField(max_length=500, blank=True,
+                           help_text="Where to go instead (a stopper), or to read more.")
+    phone = models.CharField(max_length=40, blank=True, help_text="A number to call instead.")
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text_da[:60]}"
+
+    def text(self, language: str) -> str:
+        return getattr(self, f"text_{language[:2]}", "") or self.text_da
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.category is not None and self.category.municipality_id != self.municipality_id:
+            raise ValidationError({"category": "Choose a category of the same municipality."})

@@ -41,8 +41,16 @@ def service(category: Category) -> dict:
     }
 
 
-def service_definition(category: Category) -> dict:
-    return {"service_code": category.code, "attributes": [{
+def service_definition(category: Category, notices: list | None = None) -> dict:
+    """The category's questions, after its notices and stoppers as informational
+    attributes (`variable: false`: text for the reader, no input), as GeoReport v2 lets a
+    definition carry text for apps to show."""
+    informational = [{
+        "variable": False, "code": f"{notice.kind}-{index}", "datatype": "text",
+        "required": False, "datatype_description": notice.kind, "order": index,
+        "description": " ".join(p for p in (notice.text, notice.link, notice.phone) if p),
+        "values": []} for index, notice in enumerate(notices or [], start=1)]
+    return {"service_code": category.code, "attributes": informational + [{
         "variable": True,
         "code": q.code,
         "datatype": q.datatype,
@@ -118,10 +126,11 @@ def update(event: ReportEvent) -> dict:
     return data
 
 
-def created(report: Report) -> dict:
+def created(report: Report, notices: list | None = None) -> dict:
+    sent = f"Sent to {report.department.name}, {report.municipality.name}."
     return {
         "service_request_id": str(report.pk),
         "token": str(report.token),
-        "service_notice": f"Sent to {report.department.name}, {report.municipality.name}.",
+        "service_notice": " ".join([*(n.text for n in notices or []), sent]),
         "account_id": report.account_id or None,
     }

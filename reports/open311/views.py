@@ -80,7 +80,8 @@ def service_definition(request, fmt, service_code: str):
         code=service_code).first()
     if category is None:
         raise NotFound(f"No service {service_code!r} in {municipality.name}.")
-    return render(output.service_definition(category), fmt, "service_definition")
+    notices = selectors.notices_at(municipality, None, language="da", category=category)
+    return render(output.service_definition(category, notices), fmt, "service_definition")
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -189,7 +190,11 @@ def _create(request, fmt, client) -> HttpResponse:
                                    account_id=post.get("account_id", ""), media_url=media_url),
         source=Report.Source.OPEN311,
     )
-    return render([output.created(report)], fmt, "service_requests", status=201)
+    notices = [n for n in selectors.notices_at(report.municipality, report.location,
+                                               language=report.language,
+                                               category=report.category)
+               if n.kind == "notice"]
+    return render([output.created(report, notices)], fmt, "service_requests", status=201)
 
 
 def _post_update(request, fmt):

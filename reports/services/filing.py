@@ -179,6 +179,12 @@ def report_create(
             {"category": [f"Unknown or inactive category in {municipality.name}: "
                           f"{category_code!r}. GET /api/v1/categories/?lon=&lat= lists them."]},
         )
+    stoppers = [n for n in selectors.notices_at(municipality, location, language=language,
+                                                category=category) if n.kind == "stopper"]
+    if stoppers:  # the municipality is the wrong address here: say where to go instead
+        stop = stoppers[0]
+        raise InvalidInput(stop.text, {"category": [" ".join(
+            part for part in (stop.text, stop.link, stop.phone) if part)]})
     decision = route_report(municipality, category, location)
     clean_answers, errors = validate_answers(category.questions.all(), answers or {})
     reporter = reporter or Reporter()

@@ -287,3 +287,49 @@ def test_the_api_docs_page_renders_offline_under_the_content_security_policy(pho
     phone.locator(".swagger-ui .opblock").first.wait_for(timeout=15_000)
     assert "/api/v1/reports/" in phone.inner_text(".swagger-ui")
     assert phone.errors == []
+
+
+def test_a_stopper_ends_the_flow_before_the_form_and_a_notice_shows_in_it(phone, live_site,
+                                                                          db_access):
+    """On a phone, in Danish: a pothole in Måløv (a state road here) is stopped with where
+    to go instead; litter there goes on, with the emergency notice before and in the form."""
+    from maps.models import Area
+    from reports.models import CategoryNotice, Municipality
+
+    ballerup = Municipality.objects.get(code="0151")
+    made = [
+        CategoryNotice.objects.create(
+            municipality=ballerup, kind="notice", text_da="Ring 112 ved akut fare.",
+            phone="112"),
+        CategoryNotice.objects.create(
+            municipality=ballerup, kind="stopper",
+            category=ballerup.categories.get(code="pothole"),
+            area=Area.objects.get(kind=Area.Kind.DISTRICT, code="2760"),
+            text_da="Vejen her er en statsvej. Kontakt Vejdirektoratet.",
+            link="https://www.vejdirektoratet.dk/", phone="72 44 33 33"),
+    ]
+    try:
+        open_map(phone, live_site, at=(12.3180, 55.7480), zoom=16)
+        phone.click("#start-report")
+        phone.click("#pin-centre")
+        phone.wait_for_selector("#place-next:not([disabled])")
+        phone.click("#place-next")
+        phone.check("#category-pothole")
+        stopper = phone.locator("#category-notices .notice-stopper[role=alert]")
+        stopper.wait_for()
+        assert "Vejdirektoratet" in stopper.inner_text()
+        assert stopper.locator("a[href='tel:72443333']").count() == 1
+        assert phone.is_disabled("#what-next")
+        assert axe_violations(phone) == []
+        stopper.scroll_into_view_if_needed()
+        screenshot(phone, "stopper-phone")
+        litter = phone.locator("#category-choices input[value=litter]")
+        litter.check()
+        assert phone.locator("#category-notices .notice-stopper").count() == 0
+        assert "Ring 112" in phone.inner_text("#category-notices")
+        phone.click("#what-next")
+        assert "Ring 112" in phone.inner_text("#details-notices")
+        assert phone.errors == []
+    finally:
+        for notice in made:
+            notice.delete()

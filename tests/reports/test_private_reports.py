@@ -130,11 +130,16 @@ def test_staff_only_categories_are_offered_to_nobody_else(client, world):
     services_codes = [s["service_code"] for s in
                       client.get("/open311/v2/services.json?jurisdiction_id=0151").json()]
     assert "inspection" not in services_codes
-    response = client.post("/api/v1/reports/", {
-        "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": {"category": "inspection", "description": "Vejsyn"}},
-        content_type="application/json")
-    assert response.status_code == 400 and "category" in response.json()["errors"]
+    body = {"location": {"type": "Point", "coordinates": [lon, lat]},
+            "description": "Vejsyn"}
+    response = client.post("/api/v1/reports/", {**body, "category": "inspection"},
+                           content_type="application/json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["category"]
+    private = client.post("/api/v1/reports/", {**body, "category": "rats"},
+                          content_type="application/json")
+    assert private.status_code == 201, private.content
+    assert private.json()["private"] is True and "feature" not in private.json()
+    assert Report.objects.get(pk=private.json()["id"]).private
     report = file_report(category="inspection", filed_by=world["caseworker"],
                          source=Report.Source.STAFF)
     assert report.private and "staff only" in report.private_reason

@@ -144,9 +144,31 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
     if (first) first.focus();
   });
 
+  // The category's notices (read on) and stoppers (the municipality is the wrong address:
+  // the flow ends here, with where to go instead), as the categories list gives them.
+  function noticeItems(notices) {
+    return notices.map((notice) => el('div', {
+      class: `notice notice-${notice.kind}`, role: notice.kind === 'stopper' ? 'alert' : 'note',
+    }, el('p', {}, notice.text),
+    notice.phone ? el('p', {}, gettext('Call'), ' ',
+      el('a', { href: `tel:${notice.phone.replace(/\s/g, '')}` }, notice.phone)) : '',
+    notice.link ? el('p', {}, el('a', { href: notice.link }, gettext('Read more'))) : ''));
+  }
+
   async function chooseCategory(category) {
     flow.category = category;
-    $('what-next').disabled = false;
+    const notices = category.notices || [];
+    const box = $('category-notices');
+    box.replaceChildren(...noticeItems(notices));
+    box.hidden = notices.length === 0;
+    // On a phone the notices sit below a long list of categories: bring them into view.
+    if (notices.length) box.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    const stopped = notices.some((notice) => notice.kind === 'stopper');
+    $('what-next').disabled = stopped;
+    if (stopped) {
+      $('duplicates').hidden = true;
+      return;
+    }
     const query = new URLSearchParams({
       near: `${flow.point.lon},${flow.point.lat}`, radius: String(limits.duplicateRadiusM),
       category: category.code, status: openStatuses.join(','), limit: '5',
@@ -193,6 +215,9 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
   // --- step 3: details ---------------------------------------------------------------------
 
   $('what-next').addEventListener('click', () => {
+    const notices = (flow.category.notices || []).filter((notice) => notice.kind === 'notice');
+    $('details-notices').replaceChildren(...noticeItems(notices));
+    $('details-notices').hidden = notices.length === 0;
     renderQuestions($('questions'), flow.category.questions || []);
     $('anonymous-row').hidden = !flow.category.anonymous_allowed;
     showStep('details');
