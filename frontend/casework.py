@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from geoservice.errors import ApplicationError, Conflict, InvalidInput, NotFound
+from geoservice.errors import ApplicationError, Conflict, NotFound
 from reports import selectors
 from reports.notifications.links import BadToken
 from reports.photos import read_uploads
@@ -29,13 +29,20 @@ def _errors(exc: ApplicationError) -> list[str]:
         [exc.message]
 
 
+def _from_link(request, find, token: str):
+    """(what the link names, None), or (None, the page saying that the link does not work)."""
+    try:
+        return find(token), None
+    except (BadToken, NotFound) as exc:
+        return None, _message(request, _("Link not valid"), str(exc), 400)
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def question_page(request, token: str):
-    try:
-        question = casework.question_for(token)
-    except (BadToken, NotFound) as exc:
-        return _message(request, _("Link not valid"), str(exc), 400)
+    question, refused = _from_link(request, casework.question_for, token)
+    if refused is not None:
+        return refused
     report = question.report
     context = {"question": question, "report": report,
                "open": question.state == "open" and timezone.now() <= question.answer_by}
@@ -65,10 +72,9 @@ def question_page(request, token: str):
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def handover_page(request, token: str):
-    try:
-        handover = casework.handover_for(token)
-    except (BadToken, NotFound) as exc:
-        return _message(request, _("Link not valid"), str(exc), 400)
+    handover, refused = _from_link(request, casework.handover_for, token)
+    if refused is not None:
+        return refused
     report = handover.report
     context = {"handover": handover, "report": report,
                "photos": list(selectors.public_photos().queryset.filter(report=report)),
@@ -83,7 +89,7 @@ def handover_page(request, token: str):
             return _message(request, _("This case is closed for you"),
                             _("It was marked done or refused, taken back, or the link "
                               "expired."), 409)
-        except (InvalidInput, ApplicationError) as exc:
+        except ApplicationError as exc:
             return render(request, "frontend/handover.html",
                           {**context, "errors": _errors(exc),
                            "text": request.POST.get("text", "")}, status=exc.status_code)

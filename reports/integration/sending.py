@@ -24,6 +24,7 @@ from reports.integration import client
 from reports.lifecycle import open311_status
 from reports.models import Destination, ExternalCase, Notification, Report, ReportEvent
 from reports.open311.formats import iso
+from reports.privacy import mask_identity_numbers
 
 
 class NotYet(Exception):
@@ -168,8 +169,6 @@ def _send_update(row: Notification) -> None:
                                    permanent=True)
     if not case.service_request_id:
         raise NotYet(f"{destination} has not accepted the report yet.")
-    from reports.privacy import mask_identity_numbers
-
     client.post(destination, "servicerequestupdates.json", {
         "service_request_id": case.service_request_id,
         "update_id": str(event.pk),

@@ -24,7 +24,7 @@ from geoservice.lib import replica
 from reports import selectors, services
 from reports.api import access
 from reports.api.idempotency import run_idempotent
-from reports.models import Report
+from reports.models import ApiClient, Report
 from reports.open311 import output, params
 from reports.open311 import selectors as requests
 from reports.open311.formats import render
@@ -154,14 +154,20 @@ def request_updates(request, fmt):
 
 # --- posting --------------------------------------------------------------------------------
 
-def _post_request(request, fmt):
+def _posting(request, handler: Callable[[ApiClient], HttpResponse]):
+    """A POST with the form's api_key: the client's rate, then `handler(client)` at most
+    once per Idempotency-Key."""
     key = request.POST.get("api_key")
     client = access.client_for_key(key) if key else None
     if client is None:
         raise access.InvalidApiKey("api_key is missing or not valid.")
     access.check_rate(request, client, posting=True)
     return run_idempotent(request, access.idempotency_scope(request, client),
-                          lambda: _create(request, fmt, client))
+                          lambda: handler(client))
+
+
+def _post_request(request, fmt):
+    return _posting(request, lambda client: _create(request, fmt, client))
 
 
 def _create(request, fmt, client) -> HttpResponse:
@@ -198,13 +204,7 @@ def _create(request, fmt, client) -> HttpResponse:
 
 
 def _post_update(request, fmt):
-    key = request.POST.get("api_key")
-    client = access.client_for_key(key) if key else None
-    if client is None:
-        raise access.InvalidApiKey("api_key is missing or not valid.")
-    access.check_rate(request, client, posting=True)
-    return run_idempotent(request, access.idempotency_scope(request, client),
-                          lambda: _update(request, fmt, client))
+    return _posting(request, lambda client: _update(request, fmt, client))
 
 
 def _update(request, fmt, client) -> HttpResponse:

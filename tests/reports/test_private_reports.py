@@ -9,8 +9,6 @@ import re
 
 import mapbox_vector_tile
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core import mail
 
 from maps.tiles import lonlat_to_tile
@@ -20,6 +18,7 @@ from reports.models import Category, Report
 from reports.notifications.worker import run_once
 from reports.services import privacy
 from tests.reports.factories import BALLERUP_TOWN, CategoryFactory, file_report
+from tests.reports.live.helpers import listen, pending
 from tests.reports.worlds import staff_world
 
 pytestmark = pytest.mark.django_db
@@ -42,21 +41,6 @@ def reporter():
     return services.Reporter(name="Mette", email="mette@example.dk")
 
 
-def listen(*groups: str):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    for group in groups:
-        async_to_sync(layer.group_add)(group, channel)
-    return layer, channel
-
-
-def pending(layer, channel) -> list[dict]:
-    async def drain():
-        messages = []
-        while layer.channels.get(channel) and not layer.channels[channel].empty():
-            messages.append(await layer.receive(channel))
-        return messages
-    return async_to_sync(drain)()
 
 
 def public_everywhere(client, report_id: int) -> dict[str, bool]:

@@ -40,3 +40,27 @@ async def subscribe(communicator, bbox, filters=None) -> dict:
     reply = await communicator.receive_json_from()
     assert reply["type"] == "subscribed", reply
     return reply
+
+
+def listen(*groups: str):
+    """A channel of the (in-memory) layer in `groups`: (layer, channel) for `pending`."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    for group in groups:
+        async_to_sync(layer.group_add)(group, channel)
+    return layer, channel
+
+
+def pending(layer, channel) -> list[dict]:
+    """What reached the channel so far, without waiting."""
+    from asgiref.sync import async_to_sync
+
+    async def drain():
+        messages = []
+        while layer.channels.get(channel) and not layer.channels[channel].empty():
+            messages.append(await layer.receive(channel))
+        return messages
+    return async_to_sync(drain)()

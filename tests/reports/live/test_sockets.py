@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -20,7 +19,7 @@ from tests.reports.factories import (
     file_report,
     member,
 )
-from tests.reports.live.helpers import committed, connect, subscribe
+from tests.reports.live.helpers import committed, connect, listen, pending, subscribe
 from tests.reports.worlds import two_municipalities
 
 pytestmark = pytest.mark.django_db
@@ -52,19 +51,10 @@ def test_viewport_groups_are_tiles_or_municipalities(world):
 
 
 def _listen(group: str):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
-    return layer, channel
+    return listen(group)
 
 
-def _pending(layer, channel) -> list[dict]:
-    async def drain():
-        messages = []
-        while layer.channels.get(channel) and not layer.channels[channel].empty():
-            messages.append(await layer.receive(channel))
-        return messages
-    return async_to_sync(drain)()
+_pending = pending
 
 
 def test_events_are_sent_after_commit_only(world, django_capture_on_commit_callbacks):
