@@ -5,6 +5,7 @@ without JavaScript: plain forms, multipart for photos."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from geoservice.errors import ApplicationError, Conflict, NotFound
+from geoservice.errors import ApplicationError, Conflict, InvalidInput, NotFound
 from reports import selectors
 from reports.notifications.links import BadToken
 from reports.photos import read_uploads
@@ -103,3 +104,54 @@ def handover_page(request, token: str):
             "%(municipality)s can see that you refused case #%(id)s.")
             % {"municipality": report.municipality.name, "id": report.pk})
     return render(request, "frontend/handover.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def my_reports_request(request):
+    """Ask for the link to one's reports: the same answer whether or not the address filed
+    or follows anything (no one learns whose address is known)."""
+    from reports.api import access
+    from reports.services import my_reports
+
+    if request.method != "POST":
+        return render(request, "frontend/my_reports_request.html", {"email": ""})
+    email = request.POST.get("email", "")
+    try:
+        access.check_rate(request, None, posting=True)
+        my_reports.my_reports_link_request(email=email, language=request.LANGUAGE_CODE)
+    except InvalidInput:
+        return render(request, "frontend/my_reports_request.html",
+                      {"email": email, "error": _("Enter a valid e-mail address.")},
+                      status=400)
+    return _message(request, _("Check your mail"), _(
+        "If the address has filed or follows reports, a link to them is on its way. It "
+        "works for %(hours)s hours.") % {"hours": settings.MY_REPORTS_LINK_HOURS})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def my_reports_page(request, token: str):
+    from reports.services import my_reports
+
+    message = ""
+    try:
+        if request.method == "POST":
+            report_id = int(request.POST.get("report") or 0)
+            if request.POST.get("action") == "withdraw":
+                my_reports.my_report_withdraw(token=token, report_id=report_id)
+                message = _("Report #%(id)s is withdrawn.") % {"id": report_id}
+            else:
+                my_reports.my_report_unfollow(token=token, report_id=report_id)
+                message = _("You no longer follow report #%(id)s.") % {"id": report_id}
+        email, found = my_reports.my_reports(token=token)
+    except BadToken as exc:
+        return _message(request, _("Link not valid"), str(exc), 400)
+    except (Conflict, NotFound) as exc:
+        email, found = my_reports.my_reports(token=token)
+        return render(request, "frontend/my_reports.html",
+                      {"email": email, "reports": found, "message": exc.message},
+                      status=exc.status_code)
+    response = render(request, "frontend/my_reports.html",
+                      {"email": email, "reports": found, "message": message})
+    response["Cache-Control"] = "private, no-store"
+    return response

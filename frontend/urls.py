@@ -37,6 +37,8 @@ urlpatterns = [
     path("reports/view/<str:token>", views.private_report_page, name="report-view"),
     path("questions/<str:token>", casework.question_page, name="question-answer"),
     path("handovers/<str:token>", casework.handover_page, name="handover"),
+    path("my-reports/", casework.my_reports_request, name="my-reports"),
+    path("my-reports/<str:token>", casework.my_reports_page, name="my-reports-page"),
     path("alerts/confirm/<str:token>", views.alert_confirm, name="alert-confirm"),
     path("alerts/unsubscribe/<str:token>", views.alert_unsubscribe, name="alert-unsubscribe"),
     path("subscriptions/confirm/<str:token>", views.subscription_confirm,

@@ -407,6 +407,8 @@ WORKER_HEARTBEAT_FILE = env_str("WORKER_HEARTBEAT_FILE")
 SUBSCRIPTION_CONFIRM_HOURS = env_int("SUBSCRIPTION_CONFIRM_HOURS", 72)
 # Unconfirmed web reports (where a municipality asks for confirmation) expire after this.
 REPORT_CONFIRM_HOURS = env_int("REPORT_CONFIRM_HOURS", 48)
+# A citizen's "my reports" link (mailed on request, no account) works this many hours.
+MY_REPORTS_LINK_HOURS = env_int("MY_REPORTS_LINK_HOURS", 2)
 
 # The demo's accounts' password and its webhook's secret (reports_load_demo): script/server
 # makes both once per installation (var/demo-password, var/demo-webhook-secret); unset, the

@@ -17,9 +17,11 @@ KINDS = {
     # These two live as long as what they name (the question's answer_by, the handover's
     # expires_at): the services check that, so staff can end one early.
     "question-answer": ("/questions/", None),
+    "handover": ("/handovers/", None),
     # A private report's page for its reporter (its public page does not exist).
     "report-view": ("/reports/view/", None),
-    "handover": ("/handovers/", None),
+    # A citizen's "my reports" page: it names an e-mail address, so it lives briefly.
+    "my-reports": ("/my-reports/", "MY_REPORTS_LINK_HOURS"),
 }
 
 
@@ -43,3 +45,22 @@ def read(kind: str, value: str) -> int:
         return int(signing.loads(value, salt=f"reports.links.{kind}", max_age=max_age))
     except (signing.BadSignature, TypeError, ValueError):
         raise BadToken("This link is not valid or has expired.") from None
+
+
+def url_for_value(kind: str, value: str) -> str:
+    """A link that carries a text (an e-mail address) instead of an object id."""
+    signed = signing.dumps(value, salt=f"reports.links.{kind}")
+    return f"{settings.SITE_URL}{KINDS[kind][0]}{signed}"
+
+
+def read_value(kind: str, value: str) -> str:
+    """The text in a link of `kind` made by url_for_value (raises BadToken)."""
+    hours_setting = KINDS[kind][1]
+    max_age = getattr(settings, hours_setting) * 3600 if hours_setting else None
+    try:
+        text = signing.loads(value, salt=f"reports.links.{kind}", max_age=max_age)
+    except signing.BadSignature:
+        raise BadToken("This link is not valid or has expired.") from None
+    if not isinstance(text, str):
+        raise BadToken("This link is not valid or has expired.")
+    return text

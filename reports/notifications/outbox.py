@@ -222,19 +222,19 @@ def enqueue_report_updated(report: Report, *, public_text: str, status_changed: 
 # Confirmation mails (follow, alert) that one address gets in an hour at most: anyone can
 # ask OS2geo to mail an address, and must not be able to flood someone's inbox with it.
 CONFIRMATIONS_PER_ADDRESS_PER_HOUR = 3
+CONFIRMATION_EVENTS = ("follower.confirm", "alert.confirm", "my_reports.link")
 
 
 def _confirmations_allowed(recipient: str) -> bool:
     since = timezone.now() - dt.timedelta(hours=1)
     return Notification.objects.filter(
-        recipient=recipient, event__in=("follower.confirm", "alert.confirm"),
+        recipient=recipient, event__in=CONFIRMATION_EVENTS,
         created_at__gte=since).count() < CONFIRMATIONS_PER_ADDRESS_PER_HOUR
 
 
 def _confirmation(event: str, template: str, recipient: str, subject: str, language: str,
                   report: Report | None = None, **context) -> Notification | None:
-    if event in ("follower.confirm", "alert.confirm") and not _confirmations_allowed(
-            recipient):
+    if event in CONFIRMATION_EVENTS and not _confirmations_allowed(recipient):
         return None  # the caller's answer is the same: nothing tells who asked too often
     if "alert" in context:
         context["alert"] = _alert_snapshot(context["alert"])
@@ -330,3 +330,11 @@ def enqueue_handover(handover, handover_url: str) -> None:
            context={"report": snapshot, "instructions": handover.instructions,
                     "municipality": report.municipality.name, "handover_url": handover_url,
                     "expires": _when(handover.expires_at, handover.language)}).save()
+
+
+def enqueue_my_reports_link(email: str, url: str, language: str) -> None:
+    """The link to a citizen's own reports (counted with the confirmation mails: anyone can
+    ask for it to any address)."""
+    _confirmation("my_reports.link", "my_reports", email,
+                  gettext_noop("Your reports"), language, my_reports_url=url,
+                  hours=settings.MY_REPORTS_LINK_HOURS)
