@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from frontend import casework, views
+from frontend import casework, views, without_map
 from frontend.staff import sso
 from frontend.staff import views as staff_views
 from reports.staff.identity import StaffLoginForm
@@ -38,6 +38,7 @@ urlpatterns = [
     path("questions/<str:token>", casework.question_page, name="question-answer"),
     path("handovers/<str:token>", casework.handover_page, name="handover"),
     path("my-reports/", casework.my_reports_request, name="my-reports"),
+    path("report/", without_map.report_without_map, name="report-without-map"),
     path("my-reports/<str:token>", casework.my_reports_page, name="my-reports-page"),
     path("alerts/confirm/<str:token>", views.alert_confirm, name="alert-confirm"),
     path("alerts/unsubscribe/<str:token>", views.alert_unsubscribe, name="alert-unsubscribe"),

@@ -170,3 +170,18 @@ def axe_violations(page) -> list[dict]:
             nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
     }""")
     return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def axe_violations_without_script(page) -> list[dict]:
+    """axe_violations of a page that runs without JavaScript: axe-core needs JavaScript,
+    so the page's HTML as rendered is checked in a context that runs scripts, with the
+    page's own scripts blocked."""
+    html = page.content()
+    context = page.context.browser.new_context(locale="da-DK")
+    try:
+        checked = context.new_page()
+        checked.route("**/*.js", lambda route: route.abort())
+        checked.set_content(html)
+        return axe_violations(checked)
+    finally:
+        context.close()

@@ -9,7 +9,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.frontend.conftest import axe_violations, screenshot
+from tests.frontend.conftest import axe_violations, axe_violations_without_script, screenshot
 from tests.servers import run_python
 
 pytestmark = pytest.mark.browser
@@ -88,17 +88,3 @@ def test_the_reporter_answers_by_keyboard_and_the_contractor_without_javascript(
     state = run_python(STATE.format(id=report_id), REDIS_URL=live_site["redis_url"])
     assert state.split(maxsplit=1)[0] == "answered"
     assert "cykelstien" in state and state.split()[-1] == "done"
-
-
-def axe_violations_without_script(page):
-    """axe-core needs JavaScript: the page is checked as rendered without it, in a
-    context that runs scripts but loads the same HTML with the page's own scripts off."""
-    html = page.content()
-    context = page.context.browser.new_context(locale="da-DK")
-    try:
-        checked = context.new_page()
-        checked.route("**/*.js", lambda route: route.abort())
-        checked.set_content(html)
-        return axe_violations(checked)
-    finally:
-        context.close()

@@ -10,6 +10,7 @@ from PIL import Image
 
 from tests.frontend.conftest import (
     axe_violations,
+    axe_violations_without_script,
     screenshot,
     wait_for_own_layers,
     wait_for_rendered_report,
@@ -333,3 +334,60 @@ def test_a_stopper_ends_the_flow_before_the_form_and_a_notice_shows_in_it(phone,
     finally:
         for notice in made:
             notice.delete()
+
+
+def test_a_report_without_the_map_by_keyboard_with_javascript_off(browser, live_site,
+                                                                   db_access):
+    """The whole path without the map and without JavaScript, by keyboard alone, read the
+    way a screen reader reads it (the accessibility tree), in Danish."""
+    from reports.models import Report
+
+    context = browser.new_context(java_script_enabled=False, locale="da-DK",
+                                  viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(live_site["url"] + "/report/")
+    tree = page.locator("main").aria_snapshot()
+    assert 'heading "Meld et problem uden kort"' in tree
+    assert 'textbox "Adresse (vej og husnummer, postnummer eller by)"' in tree
+    assert axe_violations_without_script(page) == []
+
+    def tab_to(selector: str) -> None:
+        for _ in range(40):
+            if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+                return
+            page.keyboard.press("Tab")
+        raise AssertionError(f"{selector} is not reached by Tab")
+
+    tab_to("#q")
+    page.keyboard.type("Eliasgade 10")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".address-matches a")
+    assert 'link "Eliasgade 10' in page.locator("main").aria_snapshot()
+    tab_to(".address-matches a")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#report-form")
+    tree = page.locator("main").aria_snapshot()
+    assert 'group "Kategori (skal udfyldes)"' in tree and 'radio "Hul i vejen' in tree
+    assert 'textbox "Beskriv problemet (skal udfyldes)"' in tree
+    assert axe_violations_without_script(page) == []
+    screenshot(page, "report-without-map")
+    tab_to("input[name=category]")            # a radio group: Tab in, arrows within
+    for _ in range(20):
+        if page.evaluate("() => document.activeElement.id") == "category-pothole":
+            break
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Space")
+    assert page.is_checked("#category-pothole")
+    tab_to("#description")
+    page.keyboard.type("Dybt hul, meldt uden kort og uden JavaScript")
+    tab_to("#email")
+    page.keyboard.type("uden.kort@example.dk")
+    tab_to("#report-form button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("h1")
+    heading = page.locator("h1").inner_text()
+    assert heading.startswith("Tak: henvendelse nr.") or heading == "Se i din mail"
+    assert axe_violations_without_script(page) == []
+    report = Report.objects.get(description="Dybt hul, meldt uden kort og uden JavaScript")
+    assert report.reporter_email == "uden.kort@example.dk" and "Eliasgade 10" in report.address
+    context.close()
