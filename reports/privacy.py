@@ -99,3 +99,37 @@ def mask_identity_numbers(text: str) -> str:
         return _mask(number) if is_cpr(canonical) or is_personnummer(canonical) else number
 
     return _CANDIDATE.sub(replace, text)
+
+
+# --- contact details typed into a citizen's own text --------------------------------------
+# Citizens also type phone numbers and e-mail addresses (their own, or a neighbour's) into
+# descriptions. Those are masked in what the public sees of citizen text (descriptions,
+# answers, citizens' updates); staff replies are not touched: "ring 33 66 33 66" there is
+# the municipality's own number.
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?![\w-])")
+# A phone number: an optional +45/+46/0045/0046 and 8 to 10 digits in groups of 1 to 4
+# joined by a space, a hyphen or a dot, not glued to other digits.
+_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)4[56][\s.-]?)?\d{1,4}(?:[\s.-]?\d{1,4}){1,5}(?![\w])")
+# Dates and times are digits in groups too; they stay.
+_DATE = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})$")
+
+
+def _mask_phone(match: re.Match) -> str:
+    number = match.group(0)
+    digits = sum(char.isdigit() for char in number)
+    national = digits - (2 if number.startswith(("+45", "+46")) else
+                         4 if number.startswith(("0045", "0046")) else 0)
+    if not 8 <= national <= 10 or _DATE.match(number.strip()):
+        return number
+    return _mask(number)
+
+
+def mask_citizen_text(text: str) -> str:
+    """A citizen's text as the public sees it: identity numbers, e-mail addresses and
+    phone numbers masked."""
+    if not text:
+        return text
+    text = mask_identity_numbers(text)
+    text = _EMAIL.sub(lambda m: "***@***", text)
+    return _PHONE.sub(_mask_phone, text)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from reports.lifecycle import open311_status
 from reports.models import Category, Report, ReportEvent
 from reports.open311.formats import iso
-from reports.privacy import mask_identity_numbers
+from reports.privacy import mask_citizen_text, mask_identity_numbers
 
 POSTCODE = re.compile(r",\s*(\d{4})\s")
 
@@ -65,7 +65,7 @@ def service_definition(category: Category, notices: list | None = None) -> dict:
 def _public_answer(value):
     if isinstance(value, list):
         value = ",".join(map(str, value))
-    return mask_identity_numbers(value) if isinstance(value, str) else value
+    return mask_citizen_text(value) if isinstance(value, str) else value
 
 
 def request(report: Report, *, extensions: bool) -> dict:

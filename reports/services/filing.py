@@ -39,7 +39,7 @@ from reports.models import (
 )
 from reports.notifications import links, outbox
 from reports.photos import ProcessedPhoto, process_photo
-from reports.privacy import mask_identity_numbers
+from reports.privacy import mask_citizen_text, mask_identity_numbers
 from reports.questions import validate_answers
 from reports.routing import Decision, route
 from reports.services import privacy
@@ -220,7 +220,7 @@ def report_create(
         location=location,
         address=address[:300],
         description=text,
-        public_description=mask_identity_numbers(text),
+        public_description=mask_citizen_text(text),
         answers=clean_answers,
         status=Status.SUBMITTED,
         needs_triage=decision.needs_triage,

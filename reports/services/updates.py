@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from geoservice.errors import InvalidInput, NotFound
 from reports import changes
 from reports.models import ApiClient, InboundUpdate, Report, ReportEvent
-from reports.privacy import mask_identity_numbers
+from reports.privacy import mask_citizen_text
 from reports.services.filing import CITIZEN
 
 DESCRIPTION_MAX_LENGTH = 4000
@@ -66,12 +66,12 @@ def report_citizen_update(*, client: ApiClient, update: CitizenUpdate
                                              if update.email else "", update.phone) if part)
             event = changes.record(
                 report, kind=ReportEvent.Kind.CITIZEN_UPDATE, actor_label=CITIZEN,
-                public_text=mask_identity_numbers(text),
+                public_text=mask_citizen_text(text),
                 internal_text=(f"From {client.name}" + (f": {who}" if who else "")
                                + (f"; shown there as {update.status}" if update.status
                                   else "")
                                + (f"; photo {update.media_url}" if update.media_url else "")
-                               + (f"\n\n{text}" if mask_identity_numbers(text) != text
+                               + (f"\n\n{text}" if mask_citizen_text(text) != text
                                   else "")))
             record = InboundUpdate.objects.create(
                 client=client, their_update_id=update.their_update_id, report=report,

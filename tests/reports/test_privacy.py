@@ -61,3 +61,42 @@ def test_masking_keeps_length_and_is_idempotent(text):
     masked = mask_identity_numbers(text)
     assert len(masked) == len(text)
     assert mask_identity_numbers(masked) == masked
+
+
+@pytest.mark.parametrize(("typed", "public"), [
+    ("Ring til mig på 20 11 22 33", "Ring til mig på ** ** ** **"),
+    ("mobil 20112233.", "mobil ********."),
+    ("+45 20 11 22 33 efter kl. 16", "+** ** ** ** ** efter kl. 16"),
+    ("0045 20112233", "**** ********"),
+    ("tlf. 2011-2233", "tlf. ****-****"),
+    ("070-123 45 67 (Sverige)", "***-*** ** ** (Sverige)"),
+    ("skriv til nabo.jensen@example.dk eller mig", "skriv til ***@*** eller mig"),
+])
+def test_phone_numbers_and_e_mail_addresses_in_citizen_text_are_masked(typed, public):
+    from reports.privacy import mask_citizen_text
+
+    assert mask_citizen_text(typed) == public
+
+
+@pytest.mark.parametrize("kept", [
+    "Hullet har været der siden 2026-11-01 kl. 14.30",
+    "siden 01.11.2026", "siden 1/11-2026", "Vej 12, 2750 Ballerup", "ca. 1.250.000 kr",
+    "nummerplade AB 12 345", "år 2025 og 2026",
+])
+def test_dates_amounts_addresses_and_plates_are_not_phone_numbers(kept):
+    from reports.privacy import mask_citizen_text
+
+    assert mask_citizen_text(kept) == kept
+
+
+@pytest.mark.django_db
+def test_a_filed_description_is_public_without_the_contact_details(client):
+    from tests.reports.factories import file_report
+    from tests.reports.worlds import roads_world
+
+    roads_world()
+    report = file_report(description="Ring 20 11 22 33 eller skriv mette@example.dk")
+    assert report.description == "Ring 20 11 22 33 eller skriv mette@example.dk"
+    assert report.public_description == "Ring ** ** ** ** eller skriv ***@***"
+    detail = client.get(f"/api/v1/reports/{report.pk}/").content.decode()
+    assert "20 11 22 33" not in detail and "mette@example.dk" not in detail
