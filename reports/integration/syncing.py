@@ -207,14 +207,22 @@ def _read_requests(destination: Destination, since: dt.datetime, until: dt.datet
     return updates
 
 
+# Tokens asked about per poll, and the poll stops asking at the first failure: the worker
+# polls in its delivery loop, and a back office that hangs must cost it one deadline, not
+# one per waiting case.
+TOKENS_PER_POLL = 20
+
+
 def _resolve_tokens(destination: Destination, run: SyncRun) -> None:
-    for case in ExternalCase.objects.filter(destination=destination,
-                                            service_request_id="").exclude(token=""):
+    waiting = ExternalCase.objects.filter(destination=destination,
+                                          service_request_id="").exclude(token="")
+    for case in waiting.order_by("id")[:TOKENS_PER_POLL]:
         try:
             if sending.resolve_token(case):
                 run.tokens_resolved += 1
         except client.Open311Failed as exc:
             run.errors.append(f"token {case.token}: {exc}")
+            return
 
 
 def destination_sync(destination: Destination, *, now: dt.datetime | None = None
@@ -230,15 +238,18 @@ def destination_sync(destination: Destination, *, now: dt.datetime | None = None
         now = now or timezone.now()
         _resolve_tokens(destination, run)
         since = (destination.synced_until or now - FIRST_POLL) - OVERLAP
-        try:
-            read = _read_requests if destination.poll == Destination.Poll.REQUESTS \
-                else _read_updates
-            updates = sorted(read(destination, since, now + AHEAD),
-                             key=lambda u: (u.updated_at, u.update_id))
-        except client.Open311Failed as exc:
+        updates: list[Update] = []
+        if run.errors:  # it did not answer about a token: it is not asked for more now
             run.failed += 1
-            run.errors.append(str(exc)[:300])
-            updates = []
+        else:
+            try:
+                read = _read_requests if destination.poll == Destination.Poll.REQUESTS \
+                    else _read_updates
+                updates = sorted(read(destination, since, now + AHEAD),
+                                 key=lambda u: (u.updated_at, u.update_id))
+            except client.Open311Failed as exc:
+                run.failed += 1
+                run.errors.append(str(exc)[:300])
         run.fetched = len(updates)
         synced_until = destination.synced_until
         failed_at = None

@@ -277,3 +277,46 @@ def test_a_status_change_in_the_back_office_reaches_the_front_report_page_live(
     assert event["feature"]["properties"]["status"] == "resolved"
     report.refresh_from_db()
     assert report.status == "resolved"
+
+
+def test_a_hanging_back_office_costs_a_poll_one_deadline_not_one_per_waiting_case(
+        front, settings):
+    """Cases waiting for their token to resolve are asked about in the worker's loop: a
+    back office that accepts connections and never answers is asked once per poll."""
+    import socket
+    import threading
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(50)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])   # and never answer
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    hanging = Destination.objects.create(
+        name="Hænger", municipality=front["ballerup"],
+        endpoint=f"http://127.0.0.1:{listener.getsockname()[1]}/open311/v2/")
+    for n in range(30):
+        report = file_report(description=f"Token {n}")
+        ExternalCase.objects.filter(report=report, destination=hanging).update(
+            state="sent", token=f"token-{n}")
+    try:
+        run = syncing.destination_sync(hanging)
+    finally:
+        stop.set()
+        thread.join(5)
+        for connection in accepted:
+            connection.close()
+        listener.close()
+    assert len(accepted) == 1
+    assert run.failed == 1 and run.fetched == 0 and "token" in run.errors[0]
