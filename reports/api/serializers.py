@@ -142,11 +142,16 @@ class CategoryOutput(serializers.ModelSerializer):
     municipality = serializers.CharField(source="municipality.code")
     kle = serializers.SerializerMethodField()
     questions = QuestionOutput(many=True)
+    # A private category's reports are on no public map or list (apps say so beforehand).
+    private = serializers.SerializerMethodField()
 
     class Meta:
         model = Category
         fields = ["code", "name", "description", "group", "kle", "anonymous_allowed",
-                  "municipality", "questions"]
+                  "private", "municipality", "questions"]
+
+    def get_private(self, category: Category) -> bool:
+        return category.visibility != Category.Visibility.PUBLIC
 
     def get_kle(self, category: Category) -> dict:
         return {"number": category.kle.number, "title": category.kle.title}

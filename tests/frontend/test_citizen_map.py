@@ -331,9 +331,22 @@ def test_a_stopper_ends_the_flow_before_the_form_and_a_notice_shows_in_it(phone,
         phone.click("#what-next")
         assert "Ring 112" in phone.inner_text("#details-notices")
         assert phone.errors == []
+        # A private category says beforehand that its reports are not on the map.
+        rats = ballerup.categories.get(code="rats")
+        rats.visibility = "private"
+        rats.save()
+        phone.click("#details-back")
+        phone.click("#what-back")
+        phone.click("#pin-centre")                # the categories are read again
+        phone.wait_for_selector("#place-next:not([disabled])")
+        phone.click("#place-next")
+        phone.check("#category-rats")
+        phone.wait_for_selector("#category-notices :text('vises ikke på kortet')")
+        assert not phone.is_disabled("#what-next")
     finally:
         for notice in made:
             notice.delete()
+        ballerup.categories.filter(code="rats").update(visibility="public")
 
 
 def test_a_report_without_the_map_by_keyboard_with_javascript_off(browser, live_site,

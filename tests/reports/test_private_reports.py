@@ -111,6 +111,9 @@ def test_staff_only_categories_are_offered_to_nobody_else(client, world):
     codes = [c["code"] for c in client.get(f"/api/v1/categories/?lon={lon}&lat={lat}"
                                            ).json()["categories"]]
     assert "inspection" not in codes and "rats" in codes
+    flags = {c["code"]: c["private"] for c in client.get(
+        f"/api/v1/categories/?lon={lon}&lat={lat}").json()["categories"]}
+    assert flags["rats"] is True and flags["pothole"] is False  # apps can say so first
     services_codes = [s["service_code"] for s in
                       client.get("/open311/v2/services.json?jurisdiction_id=0151").json()]
     assert "inspection" not in services_codes

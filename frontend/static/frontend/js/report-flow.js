@@ -157,7 +157,10 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
 
   async function chooseCategory(category) {
     flow.category = category;
-    const notices = category.notices || [];
+    const notices = [...(category.notices || [])];
+    if (category.private) {
+      notices.unshift({ kind: 'notice', text: gettext('Reports in this category are not shown on the map or to anyone but the municipality. If you give your e-mail address, you get a private link to follow yours.') });
+    }
     const box = $('category-notices');
     box.replaceChildren(...noticeItems(notices));
     box.hidden = notices.length === 0;
