@@ -14,7 +14,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from geoservice.errors import ApplicationError, Conflict, InvalidInput, NotFound
-from reports import selectors
 from reports.notifications.links import BadToken
 from reports.photos import read_uploads
 from reports.services import casework
@@ -78,7 +77,7 @@ def handover_page(request, token: str):
         return refused
     report = handover.report
     context = {"handover": handover, "report": report,
-               "photos": list(selectors.public_photos().queryset.filter(report=report)),
+               "photos": list(report.photos.all()),  # the public ones (casework.handover_for)
                "open": casework.handover_open(handover)}
     if request.method == "POST":
         action = request.POST.get("action", "reply")

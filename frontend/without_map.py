@@ -18,6 +18,7 @@ from reports.api import access
 from reports.api.idempotency import run_idempotent
 from reports.models import Report
 from reports.photos import read_uploads
+from reports.services import privacy
 
 TEMPLATE = "frontend/report_without_map.html"
 MATCHES = 10
@@ -39,6 +40,7 @@ def _categories(municipality, point: Point, language: str) -> list[dict]:
         selectors.notices_at(municipality, point, language=language),
         [c.code for c in categories])
     return [{"category": c, "notices": notices[c.code],
+             "private": privacy.is_category_private(c),
              "stopped": any(n["kind"] == "stopper" for n in notices[c.code])}
             for c in categories]
 

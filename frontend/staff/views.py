@@ -352,10 +352,7 @@ def new_report(request):
             address=data.get("address") or "", source=data["channel"],
             reporter=services.Reporter(name=data["name"], email=data["email"],
                                        phone=data["phone"]),
-            filed_by=request.user)
-        if report.municipality.code != municipality_code:
-            raise ApplicationError(_("The place lies in %(name)s, not in the category's "
-                                     "municipality.") % {"name": report.municipality.name})
+            filed_by=request.user, municipality_code=municipality_code)
         messages.success(request, _("Report #%(id)s is filed and sent to %(department)s.") % {
             "id": report.pk, "department": report.department.name})
         if staff.staff_report(request.user, report.pk) is not None:

@@ -151,7 +151,9 @@ class CategoryOutput(serializers.ModelSerializer):
                   "private", "municipality", "questions"]
 
     def get_private(self, category: Category) -> bool:
-        return category.visibility != Category.Visibility.PUBLIC
+        from reports.services.privacy import is_category_private
+
+        return is_category_private(category)
 
     def get_kle(self, category: Category) -> dict:
         return {"number": category.kle.number, "title": category.kle.title}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from geoservice.errors import Conflict, InvalidInput, NotFound
@@ -169,9 +170,11 @@ def handover_send(*, actor: User, report_id: int, party: str, email: str,
 
 
 def handover_for(token: str) -> Handover:
-    handover = Handover.objects.select_related("report__category", "report__municipality",
-                                               "report__department").filter(
-        pk=links.read("handover", token)).first()
+    handover = (Handover.objects.select_related("report__category", "report__municipality",
+                                                "report__department")
+                .prefetch_related(Prefetch("report__photos", queryset=Photo.objects.filter(
+                    public=True).order_by("id")))
+                .filter(pk=links.read("handover", token)).first())
     if handover is None:
         raise NotFound("This case is no longer handed to you.")
     return handover

@@ -151,10 +151,13 @@ def report_create(
     language: str = "da",
     created_at: dt.datetime | None = None,
     filed_by: User | None = None,
+    municipality_code: str | None = None,
 ) -> Report:
     """Validate, route and store a new report with the first rows of its timeline, its
     answers and photos. `filed_by`: the staff member who took it for a caller (phone,
-    counter, mail); the timeline says so, to staff only.
+    counter, mail); the timeline says so, to staff only. `municipality_code`: the
+    municipality whose category was chosen (a staff form lists several); the place must lie
+    in it.
 
     Raises OutsideServiceArea (naming the nearest served municipality), UnknownCategory,
     InvalidInput, PermissionDenied (an API client outside its municipality) or a photo
@@ -169,6 +172,10 @@ def report_create(
     if api_client and api_client.municipality_id not in (None, municipality.pk):
         own = api_client.municipality
         raise PermissionDenied(f"This API key may only file reports in {own and own.name}.")
+    if municipality_code is not None and municipality_code != municipality.code:
+        raise InvalidInput(f"The place lies in {municipality.name}, not in the category's "
+                           "municipality.", {"location": [
+                               f"The place lies in {municipality.name}."]})
     category = selectors.category_for_report(municipality, category_code)
     if category is not None and filed_by is None and \
             category.visibility == category.Visibility.STAFF_ONLY:
@@ -185,6 +192,7 @@ def report_create(
         stop = stoppers[0]
         raise InvalidInput(stop.text, {"category": [" ".join(
             part for part in (stop.text, stop.link, stop.phone) if part)]})
+    private = privacy.is_category_private(category)
     decision = route_report(municipality, category, location)
     clean_answers, errors = validate_answers(category.questions.all(), answers or {})
     reporter = reporter or Reporter()
@@ -230,10 +238,9 @@ def report_create(
         reporter_phone=reporter.phone.strip(),
         source=source,
         confirmed_at=None if needs_confirmation else now,
-        private=category.visibility != category.Visibility.PUBLIC,
-        private_reason=privacy.category_reason(category)
-        if category.visibility != category.Visibility.PUBLIC else "",
-        private_at=now if category.visibility != category.Visibility.PUBLIC else None,
+        private=private,
+        private_reason=privacy.category_reason(category) if private else "",
+        private_at=now if private else None,
         language=_language(language),
         api_client=client.api_client,
         device_id=client.device_id[:100],

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -35,9 +35,12 @@ def _normalised(email: str) -> str:
 
 
 def _theirs(email: str) -> Q:
+    """What the address filed (whatever became of it: it is theirs), or follows while it
+    is public (someone else's report they may not see once hidden or private)."""
     since = timezone.now() - dt.timedelta(days=30 * MONTHS)
     return (Q(reporter_email__iexact=email) | Q(followers__email=email,
-                                                followers__confirmed_at__isnull=False)) & Q(
+                                                followers__confirmed_at__isnull=False,
+                                                public=True)) & Q(
         created_at__gte=since, confirmed_at__isnull=False)
 
 
@@ -60,16 +63,26 @@ class MyReport:
     timeline: list[dict]
 
 
+def _acted_on() -> Exists:
+    return Exists(ReportEvent.objects.filter(report=OuterRef("pk")).exclude(
+        kind__in=NOT_ACTED_ON))
+
+
 def _untouched(report: Report) -> bool:
-    return report.status == Status.SUBMITTED and not report.events.exclude(
-        kind__in=NOT_ACTED_ON).exists()
+    return report.status == Status.SUBMITTED and not Report.objects.filter(
+        pk=report.pk).filter(_acted_on()).exists()
 
 
 def my_reports(*, token: str) -> tuple[str, list[MyReport]]:
     """(the address, its reports newest first) for a my-reports link (links.BadToken)."""
     email = links.read_value("my-reports", token)
+    # One statement for the list, one for every timeline (not two per report).
     reports = (Report.objects.filter(_theirs(email)).distinct()
-               .select_related("category", "department", "municipality").order_by("-id"))
+               .select_related("category", "department", "municipality")
+               .annotate(acted_on=_acted_on())
+               .prefetch_related(Prefetch("events", queryset=selectors.public_events(),
+                                          to_attr="public_events"))
+               .order_by("-id"))
     following = set(Subscription.objects.filter(email=email, confirmed_at__isnull=False)
                     .values_list("report_id", flat=True))
     found = []
@@ -79,9 +92,17 @@ def my_reports(*, token: str) -> tuple[str, list[MyReport]]:
                 links.url("report-view", report.pk) if report.private else "")
         found.append(MyReport(report=report, filed=filed,
                               following=report.pk in following,
-                              can_withdraw=filed and _untouched(report), link=link,
-                              timeline=selectors.public_timeline(report.pk)))
+                              can_withdraw=filed and report.status == Status.SUBMITTED
+                              and not report.acted_on,
+                              link=link,
+                              timeline=[_labelled(selectors.timeline_entry(event)) for event
+                                        in report.public_events]))
     return email, found
+
+
+def _labelled(entry: dict) -> dict:
+    return {**entry, "status_label": Status(entry["to_status"]).label
+            if entry["to_status"] else ""}
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from geoservice.errors import Conflict, InvalidInput
-from reports import changes, tiles
+from reports import changes
 from reports.live import events
 from reports.models import Category, Report, ReportEvent
 
@@ -72,16 +72,25 @@ def report_make_public(*, actor: User, report_id: int,
 @transaction.atomic
 def category_visibility_apply(category: Category) -> int:
     """After a category's visibility changed: its reports follow (a report staff made
-    private stays so). How many reports changed."""
+    private stays so), each through the write core (version, timeline row, live event:
+    maps drop one that leaves public). How many reports changed."""
+    private = is_category_private(category)
+    ids = (Report.objects.filter(category=category, private=False) if private else
+           Report.objects.filter(category=category, private=True, private_by__isnull=True)
+           ).values_list("pk", flat=True)
     now = timezone.now()
-    if is_category_private(category):
-        changed = Report.objects.filter(category=category, private=False).update(
-            private=True, private_reason=category_reason(category), private_at=now,
-            private_by=None)
-    else:
-        changed = Report.objects.filter(category=category, private=True,
-                                        private_by__isnull=True).update(
-            private=False, private_reason="", private_at=None)
-    if changed:
-        tiles.invalidate_all()
+    changed = 0
+    for report_id in list(ids):
+        report = changes.lock(report_id)
+        was_public = report.public
+        report.private = private
+        report.private_reason = category_reason(category) if private else ""
+        report.private_at = now if private else None
+        changes.record(report, kind=ReportEvent.Kind.PRIVATE if private
+                       else ReportEvent.Kind.NOT_PRIVATE,
+                       internal_text=report.private_reason or
+                       f"The category {category.name} is public again.",
+                       fields=("private", "private_reason", "private_at"), event=None)
+        events.report_changed(events.UPDATED, report, left_public=was_public)
+        changed += 1
     return changed

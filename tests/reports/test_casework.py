@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 
 import pytest
 from django.core import mail
@@ -200,4 +199,3 @@ def test_an_expired_handover_link_shows_the_case_closed(client, world, report):
     page = client.get(link).content.decode()
     assert 'id="handover-closed"' in page
     assert client.post(link, {"action": "done"}).status_code == 409
-    assert re.search(r"case #\d+|sag nr", page, re.I) or "#" in page

@@ -38,6 +38,12 @@ def mailed_link() -> str:
     return re.search(r"/my-reports/\S+", body).group(0)
 
 
+def mailed_link_again(client) -> str:
+    mail.outbox.clear()
+    ask(client, "mette@example.dk")
+    return mailed_link()
+
+
 def test_the_answer_is_the_same_for_a_known_and_an_unknown_address(client, world):
     file_report(reporter=services.Reporter(email="mette@example.dk"))
     known, unknown = ask(client, "Mette@Example.dk"), ask(client, "nobody@example.dk")
@@ -72,6 +78,10 @@ def test_the_page_lists_filed_and_followed_reports_of_the_last_twelve_months(cli
     html = page.content.decode()
     assert f'id="my-report-{mine.pk}"' in html and f'id="my-report-{followed.pk}"' in html
     assert f'id="my-report-{old.pk}"' not in html and f'id="my-report-{other.pk}"' not in html
+    # Someone else's report, once it is no longer public, is not shown to its followers.
+    Report.objects.filter(pk=followed.pk).update(hidden=True)
+    html = client.get(mailed_link_again(client)).content.decode()
+    assert f'id="my-report-{followed.pk}"' not in html and f'id="my-report-{mine.pk}"' in html
 
 
 def test_stop_following_and_withdraw_an_untouched_report(client, world):
