@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from frontend import casework, views, without_map
-from frontend.staff import sso
+from frontend.staff import privacy, sso
 from frontend.staff import views as staff_views
 from reports.staff.identity import StaffLoginForm
 
@@ -18,6 +18,7 @@ staff_patterns = [
     path("sso/<int:provider_id>/", sso.start, name="staff-sso"),
     path("sso/<int:provider_id>/callback", sso.callback, name="staff-sso-callback"),
     path("stats/", staff_views.stats, name="staff-stats"),
+    path("privacy/", privacy.page, name="staff-privacy"),
     path("export.csv", staff_views.export, name="staff-export"),
     path("login/", auth_views.LoginView.as_view(authentication_form=StaffLoginForm,
                                                 extra_context={"providers": sso.providers}),

@@ -11,6 +11,7 @@ from reports.models import (
     Category,
     CategoryNotice,
     CategoryQuestion,
+    DeletionLog,
     Department,
     Destination,
     ExternalCase,
@@ -22,6 +23,7 @@ from reports.models import (
     Report,
     ReportEvent,
     ResponseTemplate,
+    RetentionRule,
     RoutingRule,
     StaffMembership,
     Webhook,
@@ -31,12 +33,20 @@ from reports.services import privacy
 from reports.staff.admin import RoleScopedAdmin
 
 
+class RetentionRuleInline(admin.TabularInline):
+    """How long contact data and photos are kept after each final state (empty: kept)."""
+
+    model = RetentionRule
+    extra = 0
+
+
 @admin.register(Municipality)
 class MunicipalityAdmin(RoleScopedAdmin, admin.ModelAdmin):
     municipality_path = "id"
     others_may_add = False
     list_display = ["name", "code", "default_department", "active"]
     raw_id_fields = ["area"]
+    inlines = [RetentionRuleInline]
 
     def get_readonly_fields(self, request, obj=None):
         # A boundary decides which reports (with their reporters' contact data) a
@@ -342,3 +352,23 @@ class ResponseTemplateAdmin(RoleScopedAdmin, admin.ModelAdmin):
     list_display = ["title", "municipality", "category", "status"]
     list_filter = ["municipality", "status"]
     search_fields = ["title", "text"]
+
+
+@admin.register(DeletionLog)
+class DeletionLogAdmin(RoleScopedAdmin, admin.ModelAdmin):
+    """What was removed, when and by which rule or request: read only, for the
+    data-protection officer."""
+
+    list_display = ["at", "reason", "report_id", "rule", "removed"]
+    list_filter = ["reason", "municipality"]
+    search_fields = ["=report_id", "=subject_hash"]
+    others_may_add = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 PUBLIC_EVENT_KINDS = (
     ReportEvent.Kind.CREATED, ReportEvent.Kind.ROUTED, ReportEvent.Kind.STATUS,
     ReportEvent.Kind.PUBLIC_REPLY, ReportEvent.Kind.REROUTED, ReportEvent.Kind.CITIZEN_UPDATE,
+    ReportEvent.Kind.REDACTED,
 )
 
 

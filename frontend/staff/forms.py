@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from reports.lifecycle import Status
@@ -147,6 +148,49 @@ class PrivateForm(VersionedForm):
                              widget=forms.TextInput(attrs={"id": "private-reason"}))
 
 
+class RedactForm(VersionedForm):
+    """Remove a passage of the citizen's text: `where` is "description", "answer" or
+    "update:<timeline row id>" (the choices are the report's own)."""
+
+    where = forms.ChoiceField(label=_("From"), choices=[],
+                              widget=forms.Select(attrs={"id": "redact-where"}))
+    passage = forms.CharField(label=_("Passage to remove (copy it exactly)"), max_length=4000,
+                              widget=forms.TextInput(attrs={"id": "redact-passage"}))
+    reason = forms.CharField(label=_("Why (the public and the reporter read it)"),
+                             max_length=300,
+                             widget=forms.TextInput(attrs={"id": "redact-reason"}))
+
+    def clean(self):
+        data = super().clean()
+        target, _sep, event = (data.get("where") or "").partition(":")
+        data["target"], data["event"] = target, int(event) if event.isdigit() else None
+        return data
+
+
+class RedactPhotoForm(VersionedForm):
+    photo = forms.TypedChoiceField(label=_("Photo"), coerce=int, choices=[],
+                                   widget=forms.Select(attrs={"id": "redact-photo"}))
+    reason = forms.CharField(label=_("Why (the public and the reporter read it)"),
+                             max_length=300,
+                             widget=forms.TextInput(attrs={"id": "redact-photo-reason"}))
+
+
+def redact_choices(report) -> list[tuple[str, str]]:
+    choices = [("description", str(_("Description")))]
+    if report.answers:
+        choices.append(("answer", str(_("Answers"))))
+    for event in report.events.filter(kind="citizen_update").order_by("created_at"):
+        choices.append((f"update:{event.pk}", str(_("Update from the citizen %(when)s")) % {
+            "when": formats.date_format(timezone.localtime(event.created_at),
+                                        "SHORT_DATETIME_FORMAT")}))
+    return choices
+
+
+def redact_photo_choices(report) -> list[tuple[int, str]]:
+    return [(photo.pk, str(_("Photo %(n)s")) % {"n": n})
+            for n, photo in enumerate(report.photos.filter(public=True).order_by("pk"), 1)]
+
+
 class AskForm(VersionedForm):
     question = forms.CharField(label=_("Question (mailed to the reporter)"), max_length=4000,
                                widget=_text(3, "ask-question"))
@@ -181,6 +225,10 @@ def action_forms(report, *, next_statuses, departments, categories, colleagues) 
     assign = AssignForm(initial={**version, "assignee": report.assigned_to_id})
     assign.fields["assignee"].choices = [("", "—")] + [(u.pk, u.get_username())
                                                       for u in colleagues]
+    redact = RedactForm(initial=version)
+    redact.fields["where"].choices = redact_choices(report)
+    redact_photo = RedactPhotoForm(initial=version)
+    redact_photo.fields["photo"].choices = redact_photo_choices(report)
     return {
         "status": status, "merge": MergeForm(initial=version), "reroute": reroute,
         "category": category, "assign": assign,
@@ -192,6 +240,7 @@ def action_forms(report, *, next_statuses, departments, categories, colleagues) 
         "hide": HideForm(initial=version), "unhide": VersionedForm(initial=version),
         "ask": AskForm(initial=version), "handover": HandoverForm(initial=version),
         "private": PrivateForm(initial=version), "unprivate": VersionedForm(initial=version),
+        "redact": redact, "redact-photo": redact_photo,
     }
 
 

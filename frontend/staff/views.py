@@ -32,7 +32,7 @@ from reports.api.idempotency import run_idempotent
 from reports.integration import sending
 from reports.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from reports.selectors import staff_department_ids
-from reports.services import casework, privacy
+from reports.services import casework, moderation, privacy
 from reports.staff import selectors as staff
 from reports.staff import triage
 
@@ -146,6 +146,9 @@ def _simple_actions(report, action_forms: dict) -> list[tuple]:
         if report.private and report.private_by_id else
         ("private", _("Make private"), _("Make private")) if not report.private else None,
         ("ask", _("Ask the reporter"), _("Send the question")),
+        ("redact", _("Remove a passage (a name, a number plate)"), _("Remove")),
+        ("redact-photo", _("Remove a photo"), _("Remove the photo"))
+        if action_forms["redact-photo"].fields["photo"].choices else None,
         ("handover", _("Hand to an external party"), _("Send the case")),
     ]
     return [(name, legend, button, action_forms[name])
@@ -165,6 +168,7 @@ def _detail_context(request, report, **extra) -> dict:
         "report": report, "timeline": staff.staff_timeline(report),
         "cases": cases, "send_state": sending.send_state(cases),
         "questions": staff.reporter_questions(report), "handovers": staff.handovers(report),
+        "redactions": staff.redactions(report),
         "retry_form": forms.VersionedForm(initial={"version": report.version}),
         "photos": list(report.photos.all()),
         "candidates": staff.duplicate_candidates(report, request.user),
@@ -219,6 +223,12 @@ ACTIONS = {
         actor=user, report_id=r, reason=d["reason"], expected_version=d["version"])),
     "unprivate": (forms.VersionedForm, lambda user, r, d: privacy.report_make_public(
         actor=user, report_id=r, expected_version=d["version"])),
+    "redact": (forms.RedactForm, lambda user, r, d: moderation.report_redact_text(
+        actor=user, report_id=r, target=d["target"], event_id=d["event"],
+        passage=d["passage"], reason=d["reason"], expected_version=d["version"])),
+    "redact-photo": (forms.RedactPhotoForm, lambda user, r, d: moderation.report_redact_photo(
+        actor=user, report_id=r, photo_id=d["photo"], reason=d["reason"],
+        expected_version=d["version"])),
     "ask": (forms.AskForm, lambda user, r, d: casework.question_ask(
         actor=user, report_id=r, question=d["question"], expected_version=d["version"])),
     "handover": (forms.HandoverForm, lambda user, r, d: casework.handover_send(
@@ -237,6 +247,10 @@ def _choices_for(form, report) -> None:
     if "category" in form.fields:
         form.fields["category"].choices = [
             (c.code, c.name) for c in staff.active_categories(report.municipality)]
+    if "where" in form.fields:
+        form.fields["where"].choices = forms.redact_choices(report)
+    if "photo" in form.fields and isinstance(form, forms.RedactPhotoForm):
+        form.fields["photo"].choices = forms.redact_photo_choices(report)
     if "assignee" in form.fields:
         form.fields["assignee"].choices = [("", "—")] + [
             (u.pk, u.get_username()) for u in staff.colleagues_for(report)]

@@ -14,6 +14,7 @@ from reports.models.integration import (
 from reports.models.notifications import AreaAlert, Notification, Subscription, Webhook
 from reports.models.organisation import Department, Municipality, StaffMembership
 from reports.models.report import DESCRIPTION_MAX_LENGTH, Photo, Priority, Report, ReportEvent
+from reports.models.retention import REMOVED, DeletionLog, Redaction, RetentionRule
 from reports.models.subjects import (
     KLE_PREFIX_PATTERN,
     KLE_PREFIX_VALIDATOR,
@@ -35,6 +36,7 @@ __all__ = [
     "CategoryQuestion",
     "DESCRIPTION_MAX_LENGTH",
     "DEFAULT_STATUS_MAP",
+    "DeletionLog",
     "Department",
     "Destination",
     "ExternalCase",
@@ -51,10 +53,13 @@ __all__ = [
     "Notification",
     "Photo",
     "Priority",
+    "REMOVED",
+    "Redaction",
     "Report",
     "ReportEvent",
     "ReporterQuestion",
     "ResponseTemplate",
+    "RetentionRule",
     "RoutingRule",
     "StaffMembership",
     "Subscription",

@@ -106,6 +106,13 @@ class Report(models.Model):
         null=True, blank=True, help_text="When handling is due (Open311 expected_datetime).")
     language = models.CharField(max_length=8, default="da",
                                 help_text="The reporter's language, for mails.")
+    # When the report last reached a closed state (empty while open): retention counts
+    # from here (reports.models.retention.RetentionRule).
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # When the retention rules or an erasure request removed the reporter's contact data,
+    # and the photos (reports.services.retention).
+    contact_removed_at = models.DateTimeField(null=True, blank=True)
+    photos_removed_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every service that changes the report; live clients and staff edits compare it.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -121,6 +128,10 @@ class Report(models.Model):
             models.Index(fields=["department", "status"], name="report_department_status"),
             models.Index(fields=["created_at"], condition=models.Q(confirmed_at__isnull=True),
                          name="report_waiting_confirmation"),
+            # The retention run: closed reports whose personal data is still there.
+            models.Index(fields=["municipality", "status", "closed_at"],
+                         condition=models.Q(closed_at__isnull=False),
+                         name="report_closed_retention"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -158,6 +169,7 @@ class ReportEvent(models.Model):
         ANSWER = "answer", _("Answer from the reporter")
         HANDOVER = "handover", _("Handed to an external party")
         EXTERNAL_REPLY = "external_reply", _("Reply from an external party")
+        REDACTED = "redacted", _("Part removed by staff")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -338,3 +338,10 @@ def enqueue_my_reports_link(email: str, url: str, language: str) -> None:
     _confirmation("my_reports.link", "my_reports", email,
                   gettext_noop("Your reports"), language, my_reports_url=url,
                   hours=settings.MY_REPORTS_LINK_HOURS)
+
+
+def enqueue_reporter_redacted(report: Report, line: str) -> None:
+    """Tell the reporter that staff removed part of their report, and why."""
+    _mail("reporter.redacted", "reporter_update", report.reporter_email, report,
+          gettext_noop("Part of your report #%(id)s was removed"),
+          language=report.language, public_text=line).save()

@@ -274,6 +274,8 @@ def housekeeping() -> list[str]:
     """The worker's periodic chores; what each did, for the log."""
     from reports.services import alerts_send_digests, reports_expire_unconfirmed
     from reports.services.casework import questions_expire
+    from reports.services.moderation import redactions_purge
+    from reports.services.retention import retention_run
 
     lines = []
     if expired := reports_expire_unconfirmed():
@@ -282,6 +284,10 @@ def housekeeping() -> list[str]:
         lines.append(f"queued {digests} daily digests")
     if lapsed := questions_expire():
         lines.append(f"{lapsed} questions to reporters lapsed unanswered")
+    if purged := redactions_purge():
+        lines.append(f"purged {purged} redactions past their keeping time")
+    # Bounded: a municipality's first run meets years of archive; the rest comes next time.
+    lines += retention_run(limit=RETENTION_PER_RUN).lines()
     return lines
 
 
@@ -294,6 +300,7 @@ def sync_destinations() -> list[str]:
 
 
 HOUSEKEEPING_SECONDS = 60
+RETENTION_PER_RUN = 2000  # reports per rule and kind (about a second's work, measured)
 RUN_SECONDS = 5.0  # the longest the loop delivers before it looks at its other chores
 MAX_WAIT_SECONDS = 5  # a retry every 5 s costs one connection attempt
 

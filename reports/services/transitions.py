@@ -7,13 +7,14 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from geoservice.errors import (
     InvalidInput,
     InvalidTransition,
 )
 from reports import changes, selectors
-from reports.lifecycle import NEEDS_PUBLIC_TEXT, Status, can_transition
+from reports.lifecycle import CLOSED_STATUSES, NEEDS_PUBLIC_TEXT, Status, can_transition
 from reports.models import (
     Destination,
     Report,
@@ -78,7 +79,10 @@ def transition_locked(report: Report, *, to_status: str, actor: User | None = No
     from_status = report.status
     report.status = to_status
     report.duplicate_of = duplicate_of if to_status == Status.DUPLICATE else None
-    row = changes.record(report, kind=ReportEvent.Kind.STATUS, fields=("status", "duplicate_of"),
+    # Retention counts from the last time the report closed; reopening stops the clock.
+    report.closed_at = (at or timezone.now()) if to_status in CLOSED_STATUSES else None
+    row = changes.record(report, kind=ReportEvent.Kind.STATUS,
+                         fields=("status", "duplicate_of", "closed_at"),
                    actor=actor, actor_label=actor_label, from_status=from_status,
                    to_status=to_status, public_text=public_text, internal_text=internal_text,
                    at=at)

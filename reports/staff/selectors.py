@@ -93,6 +93,11 @@ def handovers(report: Report) -> list:
     return list(report.handovers.select_related("sent_by").order_by("-sent_at"))
 
 
+def redactions(report: Report) -> list:
+    """What staff removed from the report, newest first (the passage until its purge)."""
+    return list(report.redactions.select_related("actor", "photo"))
+
+
 def staff_queue(user: User, filters: QueueFilters) -> QuerySet[Report]:
     """The user's queue with the dashboard's filters and sort."""
     qs = staff_reports(user).select_related("category", "department", "assigned_to")
