@@ -18,6 +18,8 @@ BENCHMARKS = {
     "bbox.py": ["ratio = median / floor median", "TiPg, 1 process", "OS2geo, 2 processes"],
     "capacity.py": ["address import:", "live reach", "2 processes", "nearest address"],
     "create.py": ["create, 2 processes", "replay, 1 process", "a replay filed nothing new"],
+    "retention.py": ["ratio to floor", "table by table", "left behind: 0 rows of due "
+                     "reports, 0 photo files"],
     "servers.py": ["Django adds ms", "  daphne  OS2geo", " uvicorn  OS2geo"],
     "tiles.py": ["cached p95", "no tile over 50 ms at p95"],
     "ws_fanout.py": ["reach", "100.0%"],

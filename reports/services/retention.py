@@ -43,7 +43,8 @@ BATCH = 1000
 
 @dataclass
 class RetentionRun:
-    """What one run removed (or, dry, would remove), by rule."""
+    """What one run removed (or, dry, would remove), by rule: reports whose contact data
+    went, reports whose photos went, and photo files."""
 
     dry_run: bool = False
     contact: dict[str, int] = field(default_factory=dict)
@@ -81,22 +82,26 @@ def retention_run(*, now: dt.datetime | None = None, dry_run: bool = False,
             label = rule.describe(what)
             due = _due(rule, what, now)
             if dry_run:
+                if what == "photos":
+                    due = due.filter(photos__isnull=False).distinct()
                 count = due.count()
                 getattr(run, what)[label] = min(count, limit) if limit else count
                 continue
-            done = 0
+            done = removed = 0
             while limit is None or done < limit:
                 size = BATCH if limit is None else min(BATCH, limit - done)
                 ids = list(due[:size])
                 if not ids:
                     break
                 if what == "contact":
-                    contact_remove(ids, now=now, reason=DeletionLog.Reason.RETENTION,
-                                   rule=label)
+                    removed += contact_remove(ids, now=now, reason=DeletionLog.Reason.RETENTION,
+                                              rule=label)
                 else:
-                    run.files += photos_remove(ids, now=now, rule=label)
+                    with_photos, files = photos_remove(ids, now=now, rule=label)
+                    removed += with_photos
+                    run.files += files
                 done += len(ids)
-            getattr(run, what)[label] = done
+            getattr(run, what)[label] = removed
     return run
 
 
@@ -200,10 +205,10 @@ def contact_remove(report_ids: list[int], *, now: dt.datetime, reason: str, rule
     return len(counts)
 
 
-def photos_remove(report_ids: list[int], *, now: dt.datetime, rule: str) -> int:
+def photos_remove(report_ids: list[int], *, now: dt.datetime, rule: str) -> tuple[int, int]:
     """Delete every photo of these reports, files first (a failure after that leaves rows
     whose files are gone, which the next run deletes; never a file without a row), with one
-    deletion-log row each. How many files were deleted."""
+    deletion-log row for each report that had any. (Reports that had photos, files.)"""
     files = 0
     with transaction.atomic():
         photos = list(Photo.objects.select_for_update().filter(report_id__in=report_ids))
@@ -224,4 +229,4 @@ def photos_remove(report_ids: list[int], *, now: dt.datetime, rule: str) -> int:
                         report_id=report_id, municipality_id=municipalities.get(report_id),
                         removed={"photos": per_report[report_id]})
             for report_id in report_ids if per_report.get(report_id)])
-    return files
+    return len(per_report), files
