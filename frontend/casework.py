@@ -105,6 +105,53 @@ def handover_page(request, token: str):
     return render(request, "frontend/handover.html", context)
 
 
+def _choice(value: str | None, allowed: dict):
+    return allowed.get(value or "")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def follow_up_page(request, token: str):
+    """"Is it fixed?": one answer, in the language the mail was written in."""
+    from django.utils import translation
+
+    from reports.services import followup
+
+    follow_up, refused = _from_link(request, followup.follow_up_for, token)
+    if refused is not None:
+        return refused
+    translation.activate(follow_up.language)
+    request.LANGUAGE_CODE = follow_up.language
+    report = follow_up.report
+    context = {"follow_up": follow_up, "report": report, "scores": range(1, 6)}
+    closed = (_("Thank you, you have answered"),
+              _("Your answer about report #%(id)s has reached %(department)s.") % {
+                  "id": report.pk, "department": report.department.name})
+    if request.method == "POST":
+        fixed = _choice(request.POST.get("fixed"), {"yes": True, "no": False})
+        score = _choice(request.POST.get("satisfaction"), {str(n): n for n in range(1, 6)})
+        try:
+            answered = followup.follow_up_answer(
+                token=token, fixed=fixed, satisfaction=score,
+                comment=request.POST.get("comment", ""),
+                photos=read_uploads(request.FILES.getlist("photo"), "photo"))
+        except Conflict:
+            return _message(request, *closed, 409)
+        except ApplicationError as exc:
+            return render(request, "frontend/follow_up.html",
+                          {**context, "errors": _errors(exc), "posted": request.POST},
+                          status=exc.status_code)
+        if answered.fixed:
+            return _message(request, _("Thank you for your answer"),
+                            _("We are glad it was fixed."))
+        return _message(request, _("Thank you for your answer"), _(
+            "%(department)s will look at report #%(id)s again and tell you what they "
+            "decide.") % {"department": report.department.name, "id": report.pk})
+    if follow_up.answered_at is not None:
+        return _message(request, *closed)
+    return render(request, "frontend/follow_up.html", {**context, "posted": {}})
+
+
 @require_http_methods(["GET", "POST"])
 def my_reports_request(request):
     """Ask for the link to one's reports: the same answer whether or not the address filed

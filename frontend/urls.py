@@ -38,6 +38,7 @@ urlpatterns = [
     path("reports/view/<str:token>", views.private_report_page, name="report-view"),
     path("questions/<str:token>", casework.question_page, name="question-answer"),
     path("handovers/<str:token>", casework.handover_page, name="handover"),
+    path("follow-up/<str:token>", casework.follow_up_page, name="follow-up"),
     path("my-reports/", casework.my_reports_request, name="my-reports"),
     path("report/", without_map.report_without_map, name="report-without-map"),
     path("my-reports/<str:token>", casework.my_reports_page, name="my-reports-page"),

@@ -409,6 +409,8 @@ SUBSCRIPTION_CONFIRM_HOURS = env_int("SUBSCRIPTION_CONFIRM_HOURS", 72)
 REPORT_CONFIRM_HOURS = env_int("REPORT_CONFIRM_HOURS", 48)
 # A citizen's "my reports" link (mailed on request, no account) works this many hours.
 MY_REPORTS_LINK_HOURS = env_int("MY_REPORTS_LINK_HOURS", 2)
+# How long the "is it fixed?" link in a follow-up mail works (60 days).
+FOLLOW_UP_LINK_HOURS = env_int("FOLLOW_UP_LINK_HOURS", 1440)
 
 # The demo's accounts' password and its webhook's secret (reports_load_demo): script/server
 # makes both once per installation (var/demo-password, var/demo-webhook-secret); unset, the

@@ -191,6 +191,15 @@ def redact_photo_choices(report) -> list[tuple[int, str]]:
             for n, photo in enumerate(report.photos.filter(public=True).order_by("pk"), 1)]
 
 
+class ReopenForm(VersionedForm):
+    request = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ReopenDeclineForm(ReopenForm):
+    reason = forms.CharField(label=_("Why it stays resolved (public; the reporter is told)"),
+                             max_length=4000, widget=_text(2, "reopen-reason"))
+
+
 class AskForm(VersionedForm):
     question = forms.CharField(label=_("Question (mailed to the reporter)"), max_length=4000,
                                widget=_text(3, "ask-question"))

@@ -32,7 +32,7 @@ from reports.api.idempotency import run_idempotent
 from reports.integration import sending
 from reports.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from reports.selectors import staff_department_ids
-from reports.services import casework, moderation, privacy
+from reports.services import casework, followup, moderation, privacy
 from reports.staff import selectors as staff
 from reports.staff import triage
 
@@ -168,7 +168,9 @@ def _detail_context(request, report, **extra) -> dict:
         "report": report, "timeline": staff.staff_timeline(report),
         "cases": cases, "send_state": sending.send_state(cases),
         "questions": staff.reporter_questions(report), "handovers": staff.handovers(report),
-        "redactions": staff.redactions(report),
+        "redactions": staff.redactions(report), "follow_ups": staff.follow_ups(report),
+        "reopen": staff.open_reopen_request(report),
+        "reopen_decline_form": forms.ReopenDeclineForm(initial={"version": report.version}),
         "retry_form": forms.VersionedForm(initial={"version": report.version}),
         "photos": list(report.photos.all()),
         "candidates": staff.duplicate_candidates(report, request.user),
@@ -228,6 +230,11 @@ ACTIONS = {
         passage=d["passage"], reason=d["reason"], expected_version=d["version"])),
     "redact-photo": (forms.RedactPhotoForm, lambda user, r, d: moderation.report_redact_photo(
         actor=user, report_id=r, photo_id=d["photo"], reason=d["reason"],
+        expected_version=d["version"])),
+    "reopen-accept": (forms.ReopenForm, lambda user, r, d: followup.reopen_accept(
+        actor=user, report_id=r, request_id=d["request"], expected_version=d["version"])),
+    "reopen-decline": (forms.ReopenDeclineForm, lambda user, r, d: followup.reopen_decline(
+        actor=user, report_id=r, request_id=d["request"], reason=d["reason"],
         expected_version=d["version"])),
     "ask": (forms.AskForm, lambda user, r, d: casework.question_ask(
         actor=user, report_id=r, question=d["question"], expected_version=d["version"])),

@@ -193,6 +193,8 @@ class AddressQuery(serializers.Serializer):
 
 class FollowInput(NoUnknownFields):
     email = StrictEmailField()
+    # Also be asked "is it fixed?" once the report is resolved (reports.services.followup).
+    follow_up = serializers.BooleanField(required=False, default=False)
 
 
 class AlertInput(NoUnknownFields):

@@ -214,7 +214,8 @@ class ReportFollow(WriteView):
         serializer = FollowInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.report_follow(report_id=report_id, email=serializer.validated_data["email"],
-                               language=getattr(request, "LANGUAGE_CODE", "da"))
+                               language=getattr(request, "LANGUAGE_CODE", "da"),
+                               follow_up=serializer.validated_data["follow_up"])
         return Response({"message": "Check your mail and confirm to follow this report."},
                         status=status.HTTP_202_ACCEPTED)
 

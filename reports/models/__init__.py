@@ -3,6 +3,7 @@ package's imports)."""
 
 from reports.models.casework import Handover, ReporterQuestion
 from reports.models.clients import ApiClient, ApiKey, IdempotencyRecord
+from reports.models.followup import FollowUp, ReopenRequest
 from reports.models.identity import ExternalIdentity, GroupRole, IdentityProvider
 from reports.models.integration import (
     DEFAULT_STATUS_MAP,
@@ -42,6 +43,7 @@ __all__ = [
     "ExternalCase",
     "ExternalIdentity",
     "ExternalUpdate",
+    "FollowUp",
     "GroupRole",
     "Handover",
     "IdempotencyRecord",
@@ -55,6 +57,7 @@ __all__ = [
     "Priority",
     "REMOVED",
     "Redaction",
+    "ReopenRequest",
     "Report",
     "ReportEvent",
     "ReporterQuestion",

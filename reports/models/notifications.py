@@ -112,6 +112,8 @@ class Subscription(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="followers")
     email = models.EmailField()
     language = models.CharField(max_length=8, default="da")
+    # A follower who asked to be asked "is it fixed?" too, once the report is resolved.
+    follow_up = models.BooleanField(default=False, db_default=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -27,6 +27,10 @@ class Municipality(models.Model):
     reporter_answer_days = models.PositiveSmallIntegerField(
         default=14, help_text="Days a reporter has to answer a question from staff; then "
                               "the report is back in the queue without the answer.")
+    follow_up_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=28,
+        help_text="Days after a report is resolved until its reporter is asked whether it "
+                  "was fixed; empty: never asked.")
     redaction_keep_days = models.PositiveSmallIntegerField(
         default=30, help_text="Days staff can still read what they redacted from a report; "
                               "then it is purged from every table.")

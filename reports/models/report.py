@@ -170,6 +170,8 @@ class ReportEvent(models.Model):
         HANDOVER = "handover", _("Handed to an external party")
         EXTERNAL_REPLY = "external_reply", _("Reply from an external party")
         REDACTED = "redacted", _("Part removed by staff")
+        FOLLOW_UP = "follow_up", _("Answer to the follow-up")
+        REOPEN_REQUEST = "reopen_request", _("Reopening asked for")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

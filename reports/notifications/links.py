@@ -18,6 +18,8 @@ KINDS = {
     # expires_at): the services check that, so staff can end one early.
     "question-answer": ("/questions/", None),
     "handover": ("/handovers/", None),
+    # "Is it fixed?": one answer (the service refuses a second), valid for weeks.
+    "follow-up": ("/follow-up/", "FOLLOW_UP_LINK_HOURS"),
     # A private report's page for its reporter (its public page does not exist).
     "report-view": ("/reports/view/", None),
     # A citizen's "my reports" page: it names an e-mail address, so it lives briefly.

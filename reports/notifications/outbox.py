@@ -345,3 +345,11 @@ def enqueue_reporter_redacted(report: Report, line: str) -> None:
     _mail("reporter.redacted", "reporter_update", report.reporter_email, report,
           gettext_noop("Part of your report #%(id)s was removed"),
           language=report.language, public_text=line).save()
+
+
+def enqueue_follow_up(follow_up, answer_url: str) -> None:
+    """"Is it fixed?", some time after the report was resolved."""
+    report = follow_up.report
+    _mail("follow_up", "follow_up", follow_up.email, report,
+          gettext_noop("Was the problem in report #%(id)s fixed?"),
+          language=follow_up.language, answer_url=answer_url).save()

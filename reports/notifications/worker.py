@@ -274,6 +274,7 @@ def housekeeping() -> list[str]:
     """The worker's periodic chores; what each did, for the log."""
     from reports.services import alerts_send_digests, reports_expire_unconfirmed
     from reports.services.casework import questions_expire
+    from reports.services.followup import follow_ups_send
     from reports.services.moderation import redactions_purge
     from reports.services.retention import retention_run
 
@@ -284,6 +285,8 @@ def housekeeping() -> list[str]:
         lines.append(f"queued {digests} daily digests")
     if lapsed := questions_expire():
         lines.append(f"{lapsed} questions to reporters lapsed unanswered")
+    if asked := follow_ups_send():
+        lines.append(f"sent {asked} follow-ups (is it fixed?)")
     if purged := redactions_purge():
         lines.append(f"purged {purged} redactions past their keeping time")
     # Bounded: a municipality's first run meets years of archive; the rest comes next time.

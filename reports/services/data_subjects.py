@@ -33,6 +33,7 @@ from reports.models import (
     REMOVED,
     AreaAlert,
     DeletionLog,
+    FollowUp,
     InboundUpdate,
     Municipality,
     Notification,
@@ -118,9 +119,11 @@ class Holdings:
     alerts: QuerySet[AreaAlert]
     updates: QuerySet[InboundUpdate]
     mails: QuerySet[Notification]
+    follow_ups: QuerySet[FollowUp]
 
     def counts(self) -> dict[str, int]:
         return {"reports": self.filed.count(), "follows": self.followed.count(),
+                "follow_ups": self.follow_ups.count(),
                 "alerts": self.alerts.count(), "updates": self.updates.count(),
                 "mails": self.mails.count()}
 
@@ -144,8 +147,10 @@ def holdings(subject: DataSubject, scope: list[int] | None) -> Holdings:
     mails = (Notification.objects.filter(recipient__iexact=subject.value)
              .filter(Q(report__isnull=True) | in_scope)
              if subject.kind == "email" else Notification.objects.none())
+    follow_ups = (FollowUp.objects.filter(email__iexact=subject.value).filter(in_scope)
+                  if subject.kind == "email" else FollowUp.objects.none())
     return Holdings(filed.order_by("pk"), followed.order_by("pk"), alerts.order_by("pk"),
-                    updates.order_by("pk"), mails.order_by("pk"))
+                    updates.order_by("pk"), mails.order_by("pk"), follow_ups.order_by("pk"))
 
 
 def _when(value: dt.datetime | None) -> str | None:
@@ -192,6 +197,10 @@ def subject_export(*, actor: User, value: str) -> dict[str, Any]:
         "updates_sent": [{"report": u.report_id, "at": _when(u.created_at), "name": u.name,
                           "email": u.email, "phone": u.phone, "status_shown": u.status}
                          for u in held.updates],
+        "follow_ups": [{"report": f.report_id, "sent_at": _when(f.sent_at),
+                        "answered_at": _when(f.answered_at), "fixed": f.fixed,
+                        "satisfaction": f.satisfaction, "comment": f.comment}
+                       for f in held.follow_ups],
         "mails": [{"at": _when(n.sent_at or n.created_at), "event": n.event,
                    "subject": n.subject, "state": n.state, "report": n.report_id,
                    "text": n.body_text} for n in held.mails],
@@ -224,6 +233,7 @@ def subject_erase(*, actor: User, value: str) -> Erasure:
     followed_reports = list(held.followed.values_list("report_id", flat=True))
     update_reports = list(held.updates.values_list("report_id", flat=True))
     mail_reports = [r for r in held.mails.values_list("report_id", flat=True) if r]
+    follow_up_reports = list(held.follow_ups.values_list("report_id", flat=True))
     counts = Erasure(reports=len(filed), follows=len(followed_reports),
                      alerts=held.alerts.count(), updates=len(update_reports),
                      mails=held.mails.count())
@@ -236,9 +246,11 @@ def subject_erase(*, actor: User, value: str) -> Erasure:
     Notification.objects.filter(recipient=REMOVED, state__in=[
         Notification.State.PENDING, Notification.State.SENDING]).delete()
     held.updates.update(name="", email="", phone="")
+    held.follow_ups.update(email="", comment="")
     held.followed.delete()
     held.alerts.delete()
-    others = sorted(set(followed_reports + update_reports + mail_reports) - set(filed))
+    others = sorted(set(followed_reports + update_reports + mail_reports + follow_up_reports)
+                    - set(filed))
     scrub_reports(filed + others, sorted(needles), REMOVED)
     DeletionLog.objects.bulk_create(
         [DeletionLog(at=now, report_id=r, removed={"contact_copies": 1}, **kw)

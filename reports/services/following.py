@@ -25,15 +25,20 @@ from reports.services.filing import _language
 
 
 @transaction.atomic
-def report_follow(*, report_id: int, email: str, language: str = "da") -> Subscription:
+def report_follow(*, report_id: int, email: str, language: str = "da",
+                  follow_up: bool = False) -> Subscription:
     """Ask to follow a report ("this is my problem too"): a confirmation mail is enqueued
-    unless the address already follows it. Only public reports can be followed."""
+    unless the address already follows it. Only public reports can be followed. With
+    `follow_up`, the follower is asked "is it fixed?" too once it is resolved."""
     report = Report.objects.filter(pk=report_id, public=True).first()
     if report is None:
         raise NotFound(f"No report {report_id}.")
     email = email.strip().lower()
     subscription, _ = Subscription.objects.get_or_create(
         report=report, email=email, defaults={"language": _language(language)})
+    if follow_up and not subscription.follow_up:
+        subscription.follow_up = True
+        subscription.save(update_fields=["follow_up"])
     if subscription.confirmed_at is None:
         outbox.enqueue_follow_confirmation(subscription)
     return subscription

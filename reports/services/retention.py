@@ -5,7 +5,8 @@ worker's housekeeping then removes them, in batches, with a deletion-log row per
 What "contact data" covers, and what is kept for the statistics and the archive:
 
 - removed: the reporter's name, e-mail, phone, device and account ids; every follower of
-  the report; the addresses, rendered bodies, snapshots and payloads of its mails and
+  the report; the addresses and comments of its follow-ups (the answers stay for the
+  statistics); the addresses, rendered bodies, snapshots and payloads of its mails and
   webhook calls (the rows stay: that a mail went, when and how); names and contact of the
   front ends' updates and the unmasked copies of their text; the reporter's words as staff
   saw them (the description becomes the public, masked one; answers to staff's questions
@@ -160,6 +161,9 @@ _INBOUND = """
     UPDATE reports_inboundupdate SET name = '', email = '', phone = ''
      WHERE report_id = ANY(%(ids)s)
 """
+_FOLLOW_UPS = """
+    UPDATE reports_followup SET email = '', comment = '' WHERE report_id = ANY(%(ids)s)
+"""
 _REPORTS = """
     UPDATE reports_report SET
         reporter_name = '', reporter_email = '', reporter_phone = '', device_id = '',
@@ -181,7 +185,7 @@ def contact_remove(report_ids: list[int], *, now: dt.datetime, reason: str, rule
         cursor.execute(_COUNTS, params)
         counts = cursor.fetchall()
         for statement in (_EVENTS, _NOTIFICATIONS_PENDING, _NOTIFICATIONS, _SUBSCRIPTIONS,
-                          _INBOUND, _REPORTS):
+                          _INBOUND, _FOLLOW_UPS, _REPORTS):
             cursor.execute(statement, params)
     # The reporter's answers to staff's questions: few, masked like the public text.
     for question in ReporterQuestion.objects.filter(report_id__in=report_ids).exclude(

@@ -17,6 +17,7 @@ from django.db.models.expressions import RawSQL
 
 from reports.models import (
     ExternalCase,
+    FollowUp,
     Handover,
     IdempotencyRecord,
     InboundUpdate,
@@ -38,6 +39,9 @@ COPIES: tuple[tuple[type[models.Model], tuple[str, ...], tuple[str, ...]], ...] 
     (ReporterQuestion, ("question", "answer"), ()),
     (Handover, ("instructions",), ()),
     (ExternalCase, ("last_error",), ()),
+    # The address a follow-up went to is emptied by erasure and retention themselves (it is
+    # part of a uniqueness rule); its comment is the citizen's text.
+    (FollowUp, ("comment",), ()),
     # Staff's kept copy of what they redacted (until its purge).
     (Redaction, ("original",), ()),
 )

@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    Avg,
     BooleanField,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
     Min,
     OrderBy,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -32,8 +35,10 @@ from reports.lifecycle import OPEN_STATUSES, Status
 from reports.models import (
     Category,
     Department,
+    FollowUp,
     KleSubject,
     Municipality,
+    ReopenRequest,
     Report,
     ReportEvent,
     ResponseTemplate,
@@ -98,11 +103,29 @@ def redactions(report: Report) -> list:
     return list(report.redactions.select_related("actor", "photo"))
 
 
+def follow_ups(report: Report) -> list:
+    """The answers to "is it fixed?", newest first."""
+    return list(report.follow_ups.all())
+
+
+def open_reopen_request(report: Report) -> ReopenRequest | None:
+    """The reporter's open request to reopen the report, if any."""
+    return report.reopen_requests.select_related("follow_up").filter(state="open").first()
+
+
 def staff_queue(user: User, filters: QueueFilters) -> QuerySet[Report]:
     """The user's queue with the dashboard's filters and sort."""
     qs = staff_reports(user).select_related("category", "department", "assigned_to")
     if filters.statuses:
-        qs = qs.filter(status__in=filters.statuses)
+        # A resolved report whose reporter says it is not fixed waits with the open ones.
+        # Their ids first (few, from a partial index), so that the usual queue without any
+        # keeps its index-only count (tests/reports/staff/test_queue_plan.py).
+        waiting = list(ReopenRequest.objects.filter(
+            state="open", report__department_id__in=staff_department_ids(user))
+            .values_list("report_id", flat=True)) \
+            if set(filters.statuses) & set(OPEN_STATUSES) else []
+        qs = qs.filter(Q(status__in=filters.statuses) | Q(pk__in=waiting)) if waiting else \
+            qs.filter(status__in=filters.statuses)
     if filters.category:
         qs = qs.filter(category__code=filters.category)
     if filters.kle_prefix:
@@ -226,6 +249,23 @@ class Statistics:
     median_hours_to_resolve: float | None
     overdue: int
     total: int
+    # "Is it fixed?" per department and per category (follow_up_figures).
+    follow_up_by_department: list[dict] = field(default_factory=list)
+    follow_up_by_category: list[dict] = field(default_factory=list)
+
+
+def follow_up_figures(reports: QuerySet[Report], by: str) -> list[dict]:
+    """Follow-ups of these reports grouped by `by` (a lookup naming the group): sent,
+    answered, response rate, mean satisfaction, and the reopen rate (not fixed among the
+    answered), as the statistics page and its CSV show them."""
+    rows = (FollowUp.objects.filter(report__in=reports).values(group=F(by))
+            .annotate(sent=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)),
+                      not_fixed=Count("id", filter=Q(fixed=False)),
+                      satisfaction=Avg("satisfaction"))
+            .order_by("group"))
+    return [{**row, "response_rate": row["answered"] / row["sent"] if row["sent"] else None,
+             "reopen_rate": row["not_fixed"] / row["answered"] if row["answered"] else None}
+            for row in rows]
 
 
 def staff_statistics(user: User, since: dt.datetime, until: dt.datetime) -> Statistics:
@@ -257,16 +297,26 @@ def staff_statistics(user: User, since: dt.datetime, until: dt.datetime) -> Stat
         by_category=by_category, by_department=by_department, by_channel=by_channel,
         median_hours_to_acknowledge=statistics.median(to_ack) if to_ack else None,
         median_hours_to_resolve=statistics.median(to_resolve) if to_resolve else None,
-        overdue=qs.filter(overdue_q()).count(), total=sum(by_status.values()))
+        overdue=qs.filter(overdue_q()).count(), total=sum(by_status.values()),
+        follow_up_by_department=follow_up_figures(qs, "report__department__name"),
+        follow_up_by_category=follow_up_figures(qs, "report__category__name"))
 
 
 EXPORT_FIELDS = ("id", "created_at", "status", "priority", "expected_at", "category__code",
                  "category__name", "department__name", "municipality__code", "address",
                  "description", "reporter_name", "reporter_email", "reporter_phone",
-                 "assigned_to__username", "hidden", "updated_at", "source")
+                 "assigned_to__username", "hidden", "updated_at", "source",
+                 "follow_up_fixed", "follow_up_satisfaction", "reopen_requested")
 
 
 def export_rows(queue: QuerySet[Report], chunk_size: int = 2000) -> Iterator[tuple[Any, ...]]:
     """The queue's rows for CSV, read from the database in chunks (a server-side cursor),
     so that memory does not grow with the queue."""
+    answers = FollowUp.objects.filter(report=OuterRef("pk"), answered_at__isnull=False)
+    queue = queue.annotate(
+        # The reporter's answer to "is it fixed?" (a follower's when the reporter gave none).
+        follow_up_fixed=answers.order_by("-reporter", "answered_at").values("fixed")[:1],
+        follow_up_satisfaction=answers.values("report").annotate(
+            mean=Avg("satisfaction")).values("mean")[:1],
+        reopen_requested=Exists(ReopenRequest.objects.filter(report=OuterRef("pk"))))
     yield from queue.values_list(*EXPORT_FIELDS).iterator(chunk_size=chunk_size)

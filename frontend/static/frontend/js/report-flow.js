@@ -189,11 +189,15 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
     const p = feature.properties;
     const email = el('input', { type: 'email', id: `follow-email-${feature.id}`, autocomplete: 'email' });
     const message = el('p', { role: 'status', 'aria-live': 'polite' });
+    const followUp = el('input', { type: 'checkbox', id: `follow-up-${feature.id}` });
     const form = el('div', { class: 'follow', hidden: true },
       el('label', { for: email.id }, gettext('Your email, to hear when it changes')), email,
+      el('p', {}, followUp, ' ', el('label', { for: followUp.id },
+        gettext('Ask me too, once it is resolved, whether it was fixed'))),
       el('button', { type: 'button', class: 'primary', onclick: async () => {
         try {
-          await postJSONWithRetry(`/api/v1/reports/${feature.id}/follow/`, { email: email.value });
+          await postJSONWithRetry(`/api/v1/reports/${feature.id}/follow/`,
+            { email: email.value, follow_up: followUp.checked });
           message.textContent = gettext('Thank you. Check your mail and confirm to follow the report.');
           form.querySelectorAll('input,button').forEach((node) => { node.disabled = true; });
         } catch (error) {
