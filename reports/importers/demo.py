@@ -37,6 +37,7 @@ from reports.models import (
     Notification,
     Report,
     ResponseTemplate,
+    RetentionRule,
     RoutingRule,
     StaffMembership,
     Webhook,
@@ -219,6 +220,13 @@ def _setup_municipality(spec: MunicipalitySpec, categories: dict[str, KleSubject
                       "anonymous_allowed": cat.anonymous_allowed, "active": True,
                       "expected_handling_hours": cat.handling_hours},
         )
+    # An archive plan to start from (the personal-data page shows it): contact data of
+    # resolved reports for five years, of the rest for one; photos for one year.
+    for status, contact_days in (("resolved", 1826), ("rejected", 365), ("duplicate", 365),
+                                 ("referred", 365)):
+        RetentionRule.objects.get_or_create(municipality=municipality, status=status,
+                                            defaults={"contact_days": contact_days,
+                                                      "photo_days": 365})
     for title, status, text in RESPONSE_TEMPLATES:
         ResponseTemplate.objects.get_or_create(municipality=municipality, title=title,
                                                defaults={"status": status, "text": text})
