@@ -110,6 +110,12 @@ def local_webhook_receivers(settings):
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Photos a test stores go to its own folder, never to the installation's var/media."""
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Staff users are made in many tests; the real hasher takes about a second each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 URL = "/report/"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def world():
     return two_municipalities()

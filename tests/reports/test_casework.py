@@ -23,11 +23,6 @@ from tests.reports.worlds import staff_world
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def world():
     return staff_world()

@@ -26,11 +26,6 @@ pytestmark = pytest.mark.django_db
 EMAIL = "mette@example.dk"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def world():
     world = staff_world()

@@ -41,11 +41,6 @@ PHONE = "+45 20 11 22 33"
 NAME = "Mette Holm"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def world():
     return staff_world()

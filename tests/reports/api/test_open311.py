@@ -19,11 +19,6 @@ from tests.reports.factories import BALLERUP_TOWN, COPENHAGEN_CITY, MAALOEV, ODE
 BASE = "/open311/v2/"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def api_key(world) -> str:
     return api_key_issue(client=ApiClient.objects.create(name="Test app"))

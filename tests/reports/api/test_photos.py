@@ -18,11 +18,6 @@ from tests.reports.factories import BALLERUP_TOWN
 URL = "/api/v1/reports/"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def image_bytes(fmt: str, size=(800, 600), exif_gps: bool = False) -> bytes:
     image = Image.new("RGB", size, (200, 120, 40))
     out = io.BytesIO()
