@@ -4,6 +4,10 @@ Steps, all before anything is written: read every feature, drop Z, reproject fro
 file declares (or `srid`) to WGS84, repair invalid polygons (each repair is named in the
 summary), dissolve the parts that share a code into one MultiPolygon. Unusable input (missing
 fields, empty codes, non-polygon geometries, no CRS) raises ImportFailed and writes nothing.
+
+Lines (a road's centre line, a cable's route) become areas when `line_buffer_m` is given:
+each is buffered by that many metres in its UTM zone, so a report within that distance of
+the line lies in the area.
 """
 
 from __future__ import annotations
@@ -80,9 +84,14 @@ def read_areas(
     code_field: str,
     name_field: str,
     srid: int | None = None,
+    line_buffer_m: float | None = None,
     progress: Progress = no_progress,
 ) -> tuple[dict[str, _Group], list[str]]:
-    """Read, reproject, repair and dissolve; returns {code: group} and the repair notes."""
+    """Read, reproject, repair and dissolve; returns {code: group} and the repair notes.
+    With `line_buffer_m`, lines are buffered into areas by that many metres."""
+    if line_buffer_m is not None and not 0 < line_buffer_m <= 1000:
+        raise ImportFailed(f"--line-buffer must be more than 0 and at most 1000 m "
+                           f"(got {line_buffer_m:g})")
     path = Path(path)
     if not path.exists():
         raise ImportFailed(f"{path}: no such file")
@@ -108,6 +117,7 @@ def read_areas(
     groups: dict[str, _Group] = {}
     problems: list[str] = []
     notes: list[str] = []
+    buffered = 0
     for index, feature in enumerate(progress(layer, len(layer), f"Reading {path.name}")):
         raw_code = feature.get(code_field)
         code = "" if raw_code is None else str(raw_code).strip()
@@ -128,8 +138,11 @@ def read_areas(
             geom = shapely.transform(
                 geom, lambda xy: _transform_xy(transformer, xy), include_z=False
             )
-        if not isinstance(geom, (shapely.Polygon, shapely.MultiPolygon)):
-            problems.append(f"{label}: {geom.geom_type} is not a polygon")
+        lines = isinstance(geom, (shapely.LineString, shapely.MultiLineString))
+        if not (isinstance(geom, (shapely.Polygon, shapely.MultiPolygon))
+                or (lines and line_buffer_m is not None)):
+            hint = " (pass --line-buffer to buffer lines into areas)" if lines else ""
+            problems.append(f"{label}: {geom.geom_type} is not a polygon{hint}")
             continue
         min_x, min_y, max_x, max_y = geom.bounds
         if not (-180 <= min_x <= max_x <= 180 and -90 <= min_y <= max_y <= 90):
@@ -138,6 +151,12 @@ def read_areas(
                 f"{crs.name}; is the CRS wrong? (pass --srid)"
             )
             continue
+        if lines and line_buffer_m is not None:
+            if geom.is_empty or geom.length == 0:
+                problems.append(f"{label}: a line of no length")
+                continue
+            geom = _buffer_line(geom, line_buffer_m)
+            buffered += 1
         if not geom.is_valid:
             reason = shapely.is_valid_reason(geom)
             repaired = _polygonal(shapely.make_valid(geom))
@@ -154,6 +173,8 @@ def read_areas(
         if not group.name:
             group.name = name
         group.parts.append(geom)
+    if buffered:
+        notes.append(f"buffered {buffered} lines by {line_buffer_m:g} m into areas")
     if problems:
         shown = "; ".join(problems[:10])
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
@@ -161,6 +182,18 @@ def read_areas(
     if not groups:
         raise ImportFailed(f"{path.name}: no features")
     return groups, notes
+
+
+def _buffer_line(geom: shapely.Geometry, metres: float) -> shapely.Geometry:
+    """A WGS84 line buffered by `metres`, measured in the UTM zone of its centre."""
+    centre = geom.centroid
+    zone = int((centre.x + 180) // 6) + 1
+    utm = CRS.from_epsg((32600 if centre.y >= 0 else 32700) + zone)
+    there = Transformer.from_crs(WGS84, utm, always_xy=True)
+    back = Transformer.from_crs(utm, WGS84, always_xy=True)
+    flat = shapely.transform(geom, lambda xy: _transform_xy(there, xy))
+    return shapely.transform(shapely.buffer(flat, metres, quad_segs=4),
+                             lambda xy: _transform_xy(back, xy))
 
 
 def _transform_xy(transformer: Transformer, xy: np.ndarray) -> np.ndarray:
@@ -176,6 +209,7 @@ def import_areas(
     name_field: str,
     parent_code: str | None = None,
     srid: int | None = None,
+    line_buffer_m: float | None = None,
     dry_run: bool = False,
     progress: Progress = no_progress,
 ) -> ImportSummary:
@@ -189,7 +223,8 @@ def import_areas(
         if parent is None:
             raise ImportFailed(f"no municipality area with code {parent_code!r}; import it first")
     groups, notes = read_areas(
-        path, code_field=code_field, name_field=name_field, srid=srid, progress=progress
+        path, code_field=code_field, name_field=name_field, srid=srid,
+        line_buffer_m=line_buffer_m, progress=progress
     )
     summary = ImportSummary(dry_run=dry_run, notes=notes)
     merged_parts = defaultdict(int)

@@ -19,6 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--name-field", required=True)
         parser.add_argument("--parent", help="Code of the municipality area these lie in.")
         parser.add_argument("--srid", type=int, help="EPSG code when the file declares none.")
+        parser.add_argument("--line-buffer", type=float, metavar="METRES",
+                            help="Take lines too (a road's centre line), buffered into areas "
+                                 "by this many metres.")
         parser.add_argument("--dry-run", action="store_true", help="Report, write nothing.")
 
     def handle(self, *args, **options):
@@ -30,6 +33,7 @@ class Command(BaseCommand):
                 name_field=options["name_field"],
                 parent_code=options["parent"],
                 srid=options["srid"],
+                line_buffer_m=options["line_buffer"],
                 dry_run=options["dry_run"],
                 progress=command_progress(self, options["verbosity"]),
             )
