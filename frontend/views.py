@@ -134,7 +134,8 @@ def report_confirm(request, token: str):
             "title": _("Thank you, your report is sent") if done.first
             else _("This report was confirmed already"),
             "message": _("Report #%(id)s is now with %(department)s.") % {
-                "id": done.report.pk, "department": done.report.department.name},
+                "id": done.report.pk,
+                "department": (done.report.responsible_body or done.report.department).name},
             "report_id": done.report.pk if done.report.public else None},
         {"title": _("Send your report?"), "button": _("Yes, send my report"),
          "message": _("Press the button to confirm your report; then it is sent to the "

@@ -8,6 +8,7 @@ from reports.live import events
 from reports.models import (
     ApiClient,
     ApiKey,
+    BodyRule,
     Category,
     CategoryNotice,
     CategoryQuestion,
@@ -23,6 +24,7 @@ from reports.models import (
     Report,
     ReportEvent,
     ResponseTemplate,
+    ResponsibleBody,
     RetentionRule,
     RoutingRule,
     StaffMembership,
@@ -343,6 +345,42 @@ class CategoryNoticeAdmin(RoleScopedAdmin, admin.ModelAdmin):
     list_display = ["kind", "text_da", "category", "area", "municipality", "active"]
     list_filter = ["municipality", "kind", "active"]
     raw_id_fields = ["area"]
+
+
+@admin.register(ResponsibleBody)
+class ResponsibleBodyAdmin(admin.ModelAdmin):
+    """Bodies other than the municipality that are responsible in some areas (the state
+    road authority, a utility, private road owners). They span municipalities: superusers
+    set them up; each municipality's body rules say what happens to its reports there."""
+
+    list_display = ["name", "kind", "email", "phone", "active"]
+    list_filter = ["kind", "active"]
+    filter_horizontal = ["areas"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(BodyRule)
+class BodyRuleAdmin(RoleScopedAdmin, admin.ModelAdmin):
+    """Per KLE prefix: a report in a body's area is forwarded to it, or stopped before the
+    form with whom to contact. The most specific rule wins."""
+
+    list_display = ["id", "municipality", "kle_prefix", "body", "action", "priority",
+                    "active"]
+    list_filter = ["municipality", "action", "active"]
 
 
 @admin.register(ResponseTemplate)

@@ -95,3 +95,59 @@ def route(
             f"No rule for KLE {kle_number} → default department {dept_name}; needs triage"
         ),
     )
+
+
+# --- responsible bodies other than the municipality --------------------------------------
+
+@dataclass(frozen=True)
+class BodyRule:
+    """A body rule as it applies at one point: `area_*` is the smallest of the body's areas
+    that covers the point."""
+
+    id: int
+    kle_prefix: str
+    body_id: int
+    body_name: str
+    action: str  # "forward" or "stop"
+    area_id: int
+    area_name: str
+    area_m2: float
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class BodyDecision:
+    body_id: int
+    body_name: str
+    action: str
+    rule_id: int
+    explanation: str
+
+
+def body_specificity(rule: BodyRule) -> tuple:
+    """Sort key, smallest most specific: the longest KLE prefix, then the smaller area (a
+    private road inside a utility's district), then priority, then the lowest id."""
+    return (-kle_depth(rule.kle_prefix), rule.area_m2, -rule.priority, rule.id)
+
+
+def route_body(*, kle_number: str, rules: Iterable[BodyRule]) -> BodyDecision | None:
+    """Which body, if any, is responsible for a report with `kle_number`, from the rules of
+    the bodies whose areas cover its point. None: the municipality's own."""
+    matching = sorted((rule for rule in rules if prefix_matches(rule.kle_prefix, kle_number)),
+                      key=body_specificity)
+    if not matching:
+        return None
+    best, others = matching[0], matching[1:]
+    what = f"KLE {best.kle_prefix}" if best.kle_prefix else "all subjects"
+    verb = "forwarded to" if best.action == "forward" else "stopped: contact"
+    explanation = (f"{what} in {best.area_name} ({_size(best.area_m2)}) → {verb} "
+                   f"{best.body_name}, body rule #{best.id}")
+    if others:
+        explanation += "; also here: " + ", ".join(
+            f"{rule.body_name} (#{rule.id}, {_size(rule.area_m2)})" for rule in others[:3])
+    return BodyDecision(body_id=best.body_id, body_name=best.body_name, action=best.action,
+                        rule_id=best.id, explanation=explanation)
+
+
+def _size(m2: float) -> str:
+    return f"{m2 / 1e6:.2f} km²" if m2 >= 1e5 else f"{m2:,.0f} m²"

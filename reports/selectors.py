@@ -11,14 +11,18 @@ from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.geos import Point
 from django.db import connections
 from django.db.models import F, FloatField, Func, Prefetch, Q, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext
 from shapely.ops import nearest_points
 
 from geoservice.lib import replica
 from maps.geo import bbox_polygon, haversine_m
 from maps.models import Area
 from maps.selectors import areas_covering, within_metres
+from reports import routing
 from reports.models import (
     AreaAlert,
+    BodyRule,
     Category,
     CategoryNotice,
     Department,
@@ -27,6 +31,7 @@ from reports.models import (
     Photo,
     Report,
     ReportEvent,
+    ResponsibleBody,
     RoutingRule,
     StaffMembership,
 )
@@ -103,20 +108,86 @@ class Notice:
                 "phone": self.phone or None}
 
 
+@dataclass(frozen=True)
+class BodiesHere:
+    """The body rules of the bodies responsible at one point, and those bodies."""
+
+    rules: list[routing.BodyRule]
+    bodies: dict[int, ResponsibleBody]
+
+    def decide(self, kle_number: str) -> routing.BodyDecision | None:
+        return routing.route_body(kle_number=kle_number, rules=self.rules) \
+            if self.rules else None
+
+
+def bodies_at(municipality: Municipality, point: Point) -> BodiesHere:
+    """The municipality's active body rules for the bodies whose areas cover `point`, each
+    with the smallest such area (sizes in m², on the spheroid)."""
+    through = ResponsibleBody.areas.through
+    smallest: dict[int, tuple[int, str, float]] = {}
+    for body_id, area_id, name, m2 in through.objects.filter(
+            area__geom__contains=point, responsiblebody__active=True).annotate(
+            m2=Func("area__geom", template="ST_Area(%(expressions)s::geography)",
+                    output_field=FloatField())).values_list(  # type: ignore[misc]
+            "responsiblebody_id", "area_id", "area__name", "m2"):
+        if body_id not in smallest or m2 < smallest[body_id][2]:
+            smallest[body_id] = (area_id, name, m2)
+    if not smallest:
+        return BodiesHere([], {})
+    rows = list(BodyRule.objects.filter(municipality=municipality, active=True,
+                                        body_id__in=smallest).select_related("body"))
+    return BodiesHere(
+        rules=[routing.BodyRule(
+            id=r.id, kle_prefix=r.kle_prefix, body_id=r.body_id, body_name=r.body.name,
+            action=r.action, area_id=smallest[r.body_id][0], area_name=smallest[r.body_id][1],
+            area_m2=smallest[r.body_id][2], priority=r.priority) for r in rows],
+        bodies={r.body_id: r.body for r in rows})
+
+
+def body_notice(body: ResponsibleBody, action: str, language: str,
+                category_code: str | None) -> Notice:
+    """What a citizen reads before the form where a body is responsible: a stopper with
+    whom to contact instead, or a notice that the report goes to them."""
+    with translation.override(language):
+        if action == BodyRule.Action.STOP:
+            text = body.text(language) or gettext(
+                "%(body)s is responsible here, not the municipality: report it to them."
+            ) % {"body": body.name}
+        else:
+            text = gettext("%(body)s is responsible here: your report goes to them, and you "
+                           "can follow it here.") % {"body": body.name}
+    return Notice(kind="stopper" if action == BodyRule.Action.STOP else "notice", text=text,
+                  link=body.link, phone=body.phone, category_code=category_code)
+
+
 def notices_at(municipality: Municipality, point: Point | None, *, language: str,
-               category: Category | None = None) -> list[Notice]:
-    """The active notices and stoppers that apply: the municipality's, for `category`
-    (or every category's, when None), anywhere or in an area covering `point` (without a
-    point: those that hold anywhere)."""
+               category: Category | None = None, here: BodiesHere | None = None
+               ) -> list[Notice]:
+    """The active notices and stoppers that apply: a responsible body's first (where one
+    covers `point`), then the municipality's, for `category` (or every category's, when
+    None), anywhere or in an area covering `point` (without a point: those that hold
+    anywhere). `here`: the bodies at `point`, when the caller has read them already."""
+    found: list[Notice] = []
+    if here is None:
+        here = bodies_at(municipality, point) if point is not None else BodiesHere([], {})
+    if here.rules:
+        categories = [category] if category is not None else list(
+            Category.objects.filter(municipality=municipality, active=True)
+            .select_related("kle"))
+        for each in categories:
+            decision = here.decide(each.kle.number)
+            if decision is not None:
+                found.append(body_notice(here.bodies[decision.body_id], decision.action,
+                                         language, each.code))
     qs = CategoryNotice.objects.filter(municipality=municipality, active=True).select_related(
         "category")
     qs = qs.filter(Q(area__isnull=True) | Q(area__geom__contains=point)) if point is not None \
         else qs.filter(area__isnull=True)
     if category is not None:
         qs = qs.filter(Q(category__isnull=True) | Q(category=category))
-    return [Notice(kind=n.kind, text=n.text(language), link=n.link, phone=n.phone,
-                   category_code=n.category.code if n.category is not None else None)
-            for n in qs.order_by("order", "id")]
+    return found + [Notice(kind=n.kind, text=n.text(language), link=n.link, phone=n.phone,
+                           category_code=n.category.code if n.category is not None else None)
+                    for n in qs.order_by("order", "id")]
 
 
 def notices_by_category(notices: list[Notice], codes: list[str]) -> dict[str, list[dict]]:
@@ -182,6 +253,8 @@ json_build_object(
     'category', json_build_object('code', c.code, 'name', c.name),
     'kle', k.number,
     'department', json_build_object('id', r.department_id, 'name', d.name),
+    'responsible_body', (SELECT json_build_object('name', b.name, 'kind', b.kind)
+                         FROM reports_responsiblebody b WHERE b.id = r.responsible_body_id),
     'municipality', json_build_object('code', m.code, 'name', m.name),
     'description', r.public_description, 'address', r.address,
     'duplicate_of', r.duplicate_of_id,

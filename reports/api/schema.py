@@ -18,7 +18,9 @@ ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description=(
     'Bad input: {"message": "…", "errors": {"field": ["…"]}}'))
 FEATURE = OpenApiResponse(OpenApiTypes.OBJECT, description=(
     "A GeoJSON Feature: id, geometry (Point, [lon, lat]), properties: status, category "
-    "{code, name}, kle, department {id, name}, municipality {code, name}, description, "
+    "{code, name}, kle, department {id, name}, responsible_body ({name, kind} when a "
+    "body other than the municipality has it, else null), municipality {code, name}, "
+    "description, "
     "address, duplicate_of, photos [{url, thumbnail_url}], media_url, created_at, "
     "updated_at, expected_datetime (when handling is due), version."))
 

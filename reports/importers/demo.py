@@ -29,6 +29,7 @@ from reports import services
 from reports.importers.kle import import_kle
 from reports.lifecycle import Status
 from reports.models import (
+    BodyRule,
     Category,
     CategoryQuestion,
     Department,
@@ -37,6 +38,7 @@ from reports.models import (
     Notification,
     Report,
     ResponseTemplate,
+    ResponsibleBody,
     RetentionRule,
     RoutingRule,
     StaffMembership,
@@ -51,6 +53,9 @@ MUNICIPALITIES_FILE = DATA / "boundaries" / "dagi-2014" / "kommuner.geojson.gz"
 BALLERUP_DISTRICTS_FILE = DATA / "boundaries" / "ballerup" / "postnumre.geojson"
 COPENHAGEN_DISTRICTS_FILE = DATA / "boundaries" / "copenhagen" / "bydele.geojson.gz"
 ADDRESSES_FILE = DATA / "addresses" / "addresses_dawa_testdata_wgs84.csv.gz"
+# A road line drawn by hand for the demo (data/README.md): not Vejdirektoratet's data.
+STATE_ROAD_FILE = DATA / "roads" / "demo-statsvej.geojson"
+STATE_ROAD_BUFFER_M = 25
 
 
 @dataclass(frozen=True)
@@ -299,6 +304,34 @@ def _file_reports(municipality: Municipality, points: list[tuple[Point, str]],
     return len(filed)
 
 
+STATE_ROADS = {
+    "name": "Vejdirektoratet", "kind": ResponsibleBody.Kind.STATE_ROADS,
+    # Not their real address: nobody is to be mailed from a demo.
+    "email": "vejdirektoratet@example.dk", "phone": "72 44 33 33",
+    "link": "https://www.vejdirektoratet.dk/",
+    "text_da": "Vejen her er en statsvej, og den passer Vejdirektoratet. Meld huller, skilte "
+               "og glat føre direkte til dem.",
+    "text_sv": "Vägen här är en statlig väg som Vejdirektoratet sköter. Anmäl hål, skyltar "
+               "och halka direkt till dem.",
+    "text_en": "This is a state road, looked after by Vejdirektoratet (the Danish Road "
+               "Directorate). Report potholes, signs and ice to them directly.",
+}
+
+
+def _demo_bodies(ballerup: Municipality) -> None:
+    """The state road through Ballerup: road subjects (KLE 05) are stopped before the form
+    with Vejdirektoratet's number; street lights there (05.01.12) are forwarded to them."""
+    road = Area.objects.get(kind=Area.Kind.ROAD_OWNER, code="demo-statsvej", parent=None)
+    state, _ = ResponsibleBody.objects.update_or_create(
+        name=STATE_ROADS["name"], defaults={k: v for k, v in STATE_ROADS.items()
+                                            if k != "name"})
+    state.areas.add(road)
+    for prefix, action in (("05", BodyRule.Action.STOP),
+                           ("05.01.12", BodyRule.Action.FORWARD)):
+        BodyRule.objects.get_or_create(municipality=ballerup, body=state, kle_prefix=prefix,
+                                       defaults={"action": action})
+
+
 def demo_password() -> str:
     """The demo accounts' password: DEMO_PASSWORD (script/server makes one per installation
     and keeps it in var/demo-password), else a new random one, printed when the demo loads.
@@ -358,6 +391,11 @@ def load_demo(*, seed: int = 2026, reports_per_municipality: int = 150, log=prin
                 municipality.area, reports_per_municipality - len(points), rng)]
             count = _file_reports(municipality, points, rng, now)
             log(f"{municipality.name}: {count} reports filed")
+        # After the sample reports: some lie on the road, where a pothole is now stopped.
+        log(import_areas(STATE_ROAD_FILE, kind=Area.Kind.ROAD_OWNER, code_field="code",
+                         name_field="name", line_buffer_m=STATE_ROAD_BUFFER_M
+                         ).line("State road (a demo line)"))
+        _demo_bodies(municipalities["0151"])
         for line in _demo_users(municipalities):
             log(f"Demo account {line}")
         # A back-office system for Ballerup: script/server runs a receiver for it.

@@ -1,6 +1,7 @@
 """The reports app's models, one module per part (Django finds them here through this
 package's imports)."""
 
+from reports.models.bodies import BodyRule, ResponsibleBody
 from reports.models.casework import Handover, ReporterQuestion
 from reports.models.clients import ApiClient, ApiKey, IdempotencyRecord
 from reports.models.followup import FollowUp, ReopenRequest
@@ -32,6 +33,7 @@ __all__ = [
     "ApiClient",
     "ApiKey",
     "AreaAlert",
+    "BodyRule",
     "Category",
     "CategoryNotice",
     "CategoryQuestion",
@@ -62,6 +64,7 @@ __all__ = [
     "ReportEvent",
     "ReporterQuestion",
     "ResponseTemplate",
+    "ResponsibleBody",
     "RetentionRule",
     "RoutingRule",
     "StaffMembership",

@@ -56,6 +56,10 @@ class Destination(models.Model):
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="destinations",
                                  help_text="Only reports in this category; empty for all.")
+    body = models.ForeignKey("reports.ResponsibleBody", null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="destinations",
+                             help_text="Only reports forwarded to this responsible body; "
+                                       "empty: only reports that stay with the municipality.")
     endpoint = models.URLField(max_length=500,
                                help_text="The GeoReport v2 base URL, e.g. "
                                          "https://sag.example.dk/open311/v2/")
@@ -107,7 +111,8 @@ class Destination(models.Model):
     def takes(self, report: Report) -> bool:
         return (self.active and self.municipality_id == report.municipality_id
                 and self.department_id in (None, report.department_id)
-                and self.category_id in (None, report.category_id))
+                and self.category_id in (None, report.category_id)
+                and self.body_id == report.responsible_body_id)
 
     def our_status(self, theirs: str) -> tuple[bool, str | None]:
         """(known, our status or None for "moves nothing") for one of their statuses."""

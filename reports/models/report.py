@@ -52,6 +52,10 @@ class Report(models.Model):
         default=False, help_text="No routing rule matched; sent to the default department."
     )
     routing_explanation = models.CharField(max_length=500, blank=True)
+    # Not the municipality's to fix: forwarded to this body (its rule is in the routing
+    # explanation); the department keeps the report on its list to follow it.
+    responsible_body = models.ForeignKey("ResponsibleBody", null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="reports")
     # Reporter contact: staff only, never in public output.
     reporter_name = models.CharField(max_length=200, blank=True)
     reporter_email = models.EmailField(blank=True)

@@ -83,6 +83,9 @@ def _report_snapshot(report: Report) -> dict:
                      "kle": {"number": report.category.kle.number,
                              "title": report.category.kle.title}},
         "department": {"name": report.department.name if report.department_id else ""},
+        # Who has it, as the citizen is told: a body other than the municipality, or the
+        # department.
+        "handled_by": report.responsible_body.name if report.responsible_body else "",
     }
 
 

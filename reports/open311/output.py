@@ -81,7 +81,7 @@ def request(report: Report, *, extensions: bool) -> dict:
         "service_name": report.category.name,
         "service_code": report.category.code,
         "description": report.public_description,
-        "agency_responsible": report.department.name,
+        "agency_responsible": (report.responsible_body or report.department).name,
         "service_notice": "",
         "requested_datetime": iso(report.created_at),
         "updated_datetime": iso(report.updated_at),
@@ -127,7 +127,8 @@ def update(event: ReportEvent) -> dict:
 
 
 def created(report: Report, notices: list | None = None) -> dict:
-    sent = f"Sent to {report.department.name}, {report.municipality.name}."
+    sent = (f"Sent to {report.responsible_body.name}." if report.responsible_body
+            else f"Sent to {report.department.name}, {report.municipality.name}.")
     return {
         "service_request_id": str(report.pk),
         "token": str(report.token),

@@ -9,6 +9,7 @@ from reports.services.filing import (  # noqa: F401 (the services, by their name
     Reporter,
     announce,
     expected_at,
+    forward_to_body,
     municipality_serving,
     photo_add,
     report_confirm,

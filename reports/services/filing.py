@@ -25,13 +25,16 @@ from geoservice.errors import (
 from maps.geo import valid_lon_lat
 from maps.selectors import nearest_address
 from reports import changes, selectors
+from reports.integration import sending
 from reports.lifecycle import Status
 from reports.live import events
 from reports.models import (
     DESCRIPTION_MAX_LENGTH,
     ApiClient,
     Category,
+    Handover,
     Municipality,
+    Notification,
     Photo,
     Report,
     ReportEvent,
@@ -186,14 +189,21 @@ def report_create(
             {"category": [f"Unknown or inactive category in {municipality.name}: "
                           f"{category_code!r}. GET /api/v1/categories/?lon=&lat= lists them."]},
         )
+    bodies = selectors.bodies_at(municipality, location)
     stoppers = [n for n in selectors.notices_at(municipality, location, language=language,
-                                                category=category) if n.kind == "stopper"]
+                                                category=category, here=bodies)
+                if n.kind == "stopper"]
     if stoppers:  # the municipality is the wrong address here: say where to go instead
         stop = stoppers[0]
         raise InvalidInput(stop.text, {"category": [" ".join(
             part for part in (stop.text, stop.link, stop.phone) if part)]})
     private = privacy.is_category_private(category)
     decision = route_report(municipality, category, location)
+    # Another body is responsible here (a stop rule was refused above with the stoppers):
+    # the report is theirs; the department keeps it on its list.
+    body = bodies.decide(category.kle.number)
+    if body is not None and body.action != "forward":
+        body = None
     clean_answers, errors = validate_answers(category.questions.all(), answers or {})
     reporter = reporter or Reporter()
     if not category.anonymous_allowed and not (reporter.email or reporter.phone):
@@ -232,7 +242,9 @@ def report_create(
         answers=clean_answers,
         status=Status.SUBMITTED,
         needs_triage=decision.needs_triage,
-        routing_explanation=decision.explanation[:500],
+        routing_explanation=(decision.explanation if body is None else
+                             f"{body.explanation} · {decision.explanation}")[:500],
+        responsible_body_id=body.body_id if body is not None else None,
         reporter_name=reporter.name.strip(),
         reporter_email=reporter.email.strip(),
         reporter_phone=reporter.phone.strip(),
@@ -258,7 +270,8 @@ def report_create(
                     internal_text=f"Taken by {filed_by.get_username()} for a citizen "
                                   f"({source})." if filed_by else ""),
         ReportEvent(report=report, kind=ReportEvent.Kind.ROUTED, actor_label="OS2geo",
-                    public_text=sent_to(decision.department_name, report.language),
+                    public_text=sent_to(body.body_name if body is not None
+                                        else decision.department_name, report.language),
                     internal_text=decision.explanation, created_at=now),
     ])
     report.refresh_from_db(fields=["public"])
@@ -286,9 +299,42 @@ def announce(report: Report, now: dt.datetime) -> None:
             report=report, email=report.reporter_email.lower(),
             defaults={"confirmed_at": now, "language": report.language})
     outbox.enqueue_report_created(report, reporter_subscription=follow)
+    if report.responsible_body_id is not None:
+        forward_to_body(report, now)
     if report.public:
         outbox.enqueue_alerts_for(report)
     events.report_changed(events.CREATED, report)
+
+
+def forward_to_body(report: Report, now: dt.datetime) -> None:
+    """Send a report to the body responsible for it: over Open311 when a destination takes
+    that body's reports (enqueued with the report's other sends), else by mail as a
+    handover (a signed link to reply, add photos, mark it done or refuse it)."""
+    body = report.responsible_body
+    if body is None:
+        return
+    if any(d.body_id == body.pk for d in sending.destinations_for(report)):
+        # Once per report and destination, whether or not the report's announcement did it.
+        Notification.objects.bulk_create(sending.enqueue_requests(report))
+        return
+    if not body.email:  # a rule's check asks for one; the body changed since
+        ReportEvent.objects.create(
+            report=report, kind=ReportEvent.Kind.HANDOVER, actor_label="OS2geo",
+            created_at=now, internal_text=f"{body.name} has no e-mail address or Open311 "
+                                          "destination: forward it by hand.")
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        instructions = gettext("Reported at a place where %(body)s is responsible; "
+                               "%(municipality)s forwards it to you.") % {
+            "body": body.name, "municipality": report.municipality.name}
+    handover = Handover.objects.create(
+        report=report, party=body.name[:200], email=body.email, instructions=instructions,
+        sent_at=now, expires_at=now + dt.timedelta(days=settings.HANDOVER_LINK_DAYS),
+        language=settings.LANGUAGE_CODE)
+    ReportEvent.objects.create(report=report, kind=ReportEvent.Kind.HANDOVER,
+                               actor_label="OS2geo", created_at=now,
+                               internal_text=f"Forwarded to {body.name} <{body.email}>.")
+    outbox.enqueue_handover(handover, links.url("handover", handover.pk))
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def my_reports(*, token: str) -> tuple[str, list[MyReport]]:
     email = links.read_value("my-reports", token)
     # One statement for the list, one for every timeline (not two per report).
     reports = (Report.objects.filter(_theirs(email)).distinct()
-               .select_related("category", "department", "municipality")
+               .select_related("category", "department", "municipality", "responsible_body")
                .annotate(acted_on=_acted_on())
                .prefetch_related(Prefetch("events", queryset=selectors.public_events(),
                                           to_attr="public_events"))

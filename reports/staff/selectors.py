@@ -306,7 +306,8 @@ EXPORT_FIELDS = ("id", "created_at", "status", "priority", "expected_at", "categ
                  "category__name", "department__name", "municipality__code", "address",
                  "description", "reporter_name", "reporter_email", "reporter_phone",
                  "assigned_to__username", "hidden", "updated_at", "source",
-                 "follow_up_fixed", "follow_up_satisfaction", "reopen_requested")
+                 "follow_up_fixed", "follow_up_satisfaction", "reopen_requested",
+                 "responsible_body__name")
 
 
 def export_rows(queue: QuerySet[Report], chunk_size: int = 2000) -> Iterator[tuple[Any, ...]]:

@@ -203,10 +203,28 @@ def _reroute_after_change(report: Report, actor: User, kind: str, *, internal: s
         public = services.sent_to(report.department.name, report.language)
     else:
         public = ""
+    # A forward rule of a body at the new place (or for the new subject) takes it; staff
+    # are not stopped where citizens would be: they have the report already.
+    body = selectors.bodies_at(report.municipality, report.location).decide(
+        report.category.kle.number)
+    if body is not None and body.action != "forward":
+        body = None
+    body_id = body.body_id if body is not None else None
+    forward = body is not None and body_id != report.responsible_body_id
+    if body_id != report.responsible_body_id:
+        report.responsible_body_id = body_id
+        fields = (*fields, "responsible_body")
+        if body is not None:
+            internal += f" {body.explanation}."
+            public = services.sent_to(body.body_name, report.language)
+        else:
+            internal += " No other body is responsible now."
     changes.record(report, kind=kind, actor=actor, public_text=public, internal_text=internal,
                    fields=fields, previous_department_id=previous_id)
     if report.department_id != previous_id:
         outbox.enqueue_report_routed(report)
+    if forward:
+        services.forward_to_body(report, timezone.now())
 
 
 @transaction.atomic

@@ -349,6 +349,47 @@ def test_a_stopper_ends_the_flow_before_the_form_and_a_notice_shows_in_it(phone,
         ballerup.categories.filter(code="rats").update(visibility="public")
 
 
+def test_on_the_demo_state_road_a_pothole_is_stopped_and_a_street_light_goes_to_the_state(
+        phone, live_site, db_access):
+    """On a phone, in Danish, on the demo's state road (data/roads/demo-statsvej.geojson,
+    Vejdirektoratet's): a pothole is stopped before the form with their number; a street
+    light is filed and forwarded to them, and the reporter is told so."""
+    from reports.models import Handover, Report
+
+    open_map(phone, live_site, at=(12.3985, 55.7300), zoom=17)
+    phone.click("#start-report")
+    phone.click("#pin-centre")
+    phone.wait_for_selector("#place-next:not([disabled])")
+    phone.click("#place-next")
+    phone.check("#category-pothole")
+    stopper = phone.locator("#category-notices .notice-stopper[role=alert]")
+    stopper.wait_for()
+    assert "Vejdirektoratet" in stopper.inner_text()
+    assert stopper.locator("a[href='tel:72443333']").count() == 1
+    assert phone.is_disabled("#what-next")
+    assert axe_violations(phone) == []
+    screenshot(phone, "state-road-stopper-phone")
+    phone.check("#category-street-light")
+    phone.wait_for_selector("#category-notices :text('Vejdirektoratet er ansvarlig her')")
+    assert phone.locator("#category-notices .notice-stopper").count() == 0
+    phone.click("#what-next")
+    assert "Vejdirektoratet" in phone.inner_text("#details-notices")
+    phone.fill("#description", "Gadelampen ved statsvejen er slukket")
+    phone.fill("#reporter-email", "borger@example.dk")
+    phone.click("#submit-report")
+    phone.wait_for_selector("#done:not([hidden])", timeout=20_000)
+    assert "sendt til Vejdirektoratet" in phone.inner_text("#done")
+    screenshot(phone, "state-road-forwarded-phone")
+    report_id = int(phone.get_attribute("#done-link", "href").rstrip("/").split("/")[-1])
+    report = Report.objects.get(pk=report_id)
+    assert report.responsible_body.name == "Vejdirektoratet"
+    assert Handover.objects.get(report=report).party == "Vejdirektoratet"
+    phone.goto(f"{live_site['url']}/reports/{report_id}")
+    assert "Sendt til Vejdirektoratet" in phone.inner_text("main")
+    assert phone.inner_text("#report-department") == "Vejdirektoratet"
+    assert phone.errors == []
+
+
 def test_a_report_without_the_map_by_keyboard_with_javascript_off(browser, live_site,
                                                                    db_access):
     """The whole path without the map and without JavaScript, by keyboard alone, read the

@@ -340,7 +340,9 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
     }
     await uploadPhotos(created);
     finish(created.id, interpolate(gettext('Report #%(id)s is sent to %(department)s.'),
-      { id: created.id, department: created.properties.department.name }, true), true);
+      { id: created.id,
+        department: (created.properties.responsible_body || created.properties.department).name },
+      true), true);
   });
 
   async function uploadPhotos(created) {

@@ -52,7 +52,8 @@ function render(message) {
   badge.className = `status status-${p.status}`;
   badge.querySelector('.dot').className = `dot dot-${p.status}`;
   document.getElementById('report-status-label').textContent = statusLabel[p.status] || p.status;
-  document.getElementById('report-department').textContent = p.department.name;
+  document.getElementById('report-department').textContent =
+    (p.responsible_body || p.department).name;
   marker.remove();  // a marker's colour is fixed when it is made
   marker = new maplibregl.Marker({ color: statusColour(p.status) })
     .setLngLat([report.lon, report.lat]).addTo(map);
