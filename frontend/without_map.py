@@ -16,7 +16,7 @@ from maps.selectors import addresses_search
 from reports import selectors, services
 from reports.api import access
 from reports.api.idempotency import run_idempotent
-from reports.models import Report
+from reports.models import AssetType, Report
 from reports.photos import read_uploads
 from reports.services import privacy
 
@@ -65,6 +65,9 @@ def report_without_map(request):
                       status=400)
     context.update(municipality=municipality,
                    categories=_categories(municipality, point, language),
+                   assets=selectors.assets_near(point, list(AssetType.objects.filter(
+                       municipality=municipality, active=True, categories__isnull=False)
+                       .values_list("id", flat=True).distinct())),
                    form_token=request.POST.get("form_token") or uuid.uuid4().hex,
                    values=request.POST)
     if request.method != "POST":
@@ -81,6 +84,7 @@ def report_without_map(request):
                 email="" if anonymous else post.get("email", "").strip(),
                 phone="" if anonymous else post.get("phone", "").strip()[:40]),
             photos=read_uploads(request.FILES.getlist("photos"), "photos"),
+            asset_id=int(post["asset"]) if post.get("asset", "").isdigit() else None,
             source=Report.Source.WEB, language=language)
         return render(request, "frontend/report_without_map_sent.html", {
             "report": report, "waiting": report.confirmed_at is None}, status=201)

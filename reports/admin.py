@@ -8,6 +8,8 @@ from reports.live import events
 from reports.models import (
     ApiClient,
     ApiKey,
+    Asset,
+    AssetType,
     BodyRule,
     Category,
     CategoryNotice,
@@ -345,6 +347,27 @@ class CategoryNoticeAdmin(RoleScopedAdmin, admin.ModelAdmin):
     list_display = ["kind", "text_da", "category", "area", "municipality", "active"]
     list_filter = ["municipality", "kind", "active"]
     raw_id_fields = ["area"]
+
+
+@admin.register(AssetType)
+class AssetTypeAdmin(RoleScopedAdmin, admin.ModelAdmin):
+    """What citizens can report against (street lights, bins, trees): linked to the
+    categories whose reports name one; assets come in with manage.py reports_import_assets."""
+
+    list_display = ["name", "code", "municipality", "select_distance_m", "active"]
+    list_filter = ["municipality", "active"]
+    filter_horizontal = ["categories"]
+
+
+@admin.register(Asset)
+class AssetAdmin(RoleScopedAdmin, admin.GISModelAdmin):
+    """Imported assets; an import marks those no longer in its file removed."""
+
+    municipality_path = "asset_type__municipality"
+    list_display = ["external_id", "label", "asset_type", "removed_at", "updated_at"]
+    list_filter = ["asset_type", "removed_at"]
+    search_fields = ["external_id", "label"]
+    readonly_fields = ["created_at", "updated_at", "source"]
 
 
 @admin.register(ResponsibleBody)

@@ -10,7 +10,7 @@ import shapely
 from django.contrib.gis.db.models.functions import GeometryDistance
 from django.contrib.gis.geos import Point
 from django.db import connections
-from django.db.models import F, FloatField, Func, Prefetch, Q, QuerySet
+from django.db.models import F, FloatField, Func, Max, Prefetch, Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext
 from shapely.ops import nearest_points
@@ -22,6 +22,8 @@ from maps.selectors import areas_covering, within_metres
 from reports import routing
 from reports.models import (
     AreaAlert,
+    Asset,
+    AssetType,
     BodyRule,
     Category,
     CategoryNotice,
@@ -88,7 +90,8 @@ def categories_for_municipality(municipality: Municipality) -> QuerySet[Category
         Category.objects.filter(municipality=municipality, active=True)
         .exclude(visibility=Category.Visibility.STAFF_ONLY)
         .select_related("kle", "municipality")
-        .prefetch_related("questions")
+        .prefetch_related("questions", Prefetch(
+            "asset_types", queryset=AssetType.objects.filter(active=True).order_by("name")))
         .order_by("group", "name")
     )
 
@@ -190,6 +193,40 @@ def notices_at(municipality: Municipality, point: Point | None, *, language: str
                     for n in qs.order_by("order", "id")]
 
 
+@dataclass(frozen=True)
+class NearAsset:
+    asset: Asset
+    distance_m: float
+    open_report_ids: list[int]
+
+
+def assets_near(point: Point, type_ids: list[int], *, limit: int = 5) -> list[NearAsset]:
+    """The nearest assets of these (active) types, each within its type's select distance,
+    nearest first, with the ids of their open public reports."""
+    from reports.lifecycle import OPEN_STATUSES
+
+    widest = AssetType.objects.filter(id__in=type_ids, active=True).aggregate(
+        m=Max("select_distance_m"))["m"]
+    if widest is None:
+        return []
+    rows = list(
+        Asset.objects.filter(asset_type_id__in=type_ids, asset_type__active=True,
+                             removed_at__isnull=True)
+        .filter(within_metres(point, widest))
+        .annotate(distance=GeometryDistance("location", point))
+        .select_related("asset_type").order_by("distance")[:limit * 4])
+    near = [(a, haversine_m(a.location, point)) for a in rows]
+    near = sorted(((a, d) for a, d in near if d <= a.asset_type.select_distance_m),
+                  key=lambda pair: pair[1])[:limit]
+    open_ids: dict[int, list[int]] = {}
+    for report_id, asset_id in Report.objects.filter(
+            asset_id__in=[a.pk for a, _ in near], public=True,
+            status__in=OPEN_STATUSES).order_by("-id").values_list("id", "asset_id"):
+        open_ids.setdefault(asset_id, []).append(report_id)
+    return [NearAsset(asset=a, distance_m=d, open_report_ids=open_ids.get(a.pk, []))
+            for a, d in near]
+
+
 def notices_by_category(notices: list[Notice], codes: list[str]) -> dict[str, list[dict]]:
     return {code: [n.as_dict() for n in notices if n.category_code in (None, code)]
             for code in codes}
@@ -255,6 +292,10 @@ json_build_object(
     'department', json_build_object('id', r.department_id, 'name', d.name),
     'responsible_body', (SELECT json_build_object('name', b.name, 'kind', b.kind)
                          FROM reports_responsiblebody b WHERE b.id = r.responsible_body_id),
+    'asset', (SELECT json_build_object('id', a.id, 'external_id', a.external_id,
+                                       'label', r.asset_label, 'type', t.code)
+              FROM reports_asset a JOIN reports_assettype t ON t.id = a.asset_type_id
+              WHERE a.id = r.asset_id),
     'municipality', json_build_object('code', m.code, 'name', m.name),
     'description', r.public_description, 'address', r.address,
     'duplicate_of', r.duplicate_of_id,
@@ -287,6 +328,7 @@ class ReportFilters:
     kle_prefix: str | None = None
     municipality_codes: list[str] = field(default_factory=list)
     department_ids: list[int] = field(default_factory=list)
+    asset_ids: list[int] = field(default_factory=list)
     updated_after: dt.datetime | None = None
     updated_before: dt.datetime | None = None
     created_after: dt.datetime | None = None  # inclusive
@@ -323,6 +365,8 @@ def reports_filtered(filters: ReportFilters) -> QuerySet[Report]:
         qs = qs.filter(municipality__code__in=filters.municipality_codes)
     if filters.department_ids:
         qs = qs.filter(department_id__in=filters.department_ids)
+    if filters.asset_ids:
+        qs = qs.filter(asset_id__in=filters.asset_ids)
     if filters.updated_after is not None:
         qs = qs.filter(updated_at__gt=filters.updated_after)
     if filters.before_id is not None:

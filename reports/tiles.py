@@ -117,6 +117,44 @@ def _build(tile: Tile, filters: TileFilters) -> bytes:
     return bytes(data) if data else b""
 
 
+# --- assets -----------------------------------------------------------------------------
+
+ASSET_MIN_ZOOM = 15  # assets are drawn from here on; shallower tiles are empty
+
+_ASSETS_SOURCE_SQL = """
+SELECT a.id, a.location, a.label, a.asset_type_id AS asset_type,
+       (SELECT count(*) FROM reports_report r
+        WHERE r.asset_id = a.id AND r.status = ANY(%(open_statuses)s) AND r.public
+       ) AS open_reports
+FROM reports_asset a
+WHERE a.removed_at IS NULL
+  AND a.asset_type_id IN (SELECT t.id FROM reports_assettype t
+                          WHERE t.active AND t.id = ANY(%(types)s))
+  AND a.location && {envelope}
+"""
+
+
+def assets_tile_sql(tile: Tile, type_ids: list[int]) -> tuple[str, dict]:
+    """The statement that builds one tile of assets (layer `assets`: id, label, asset_type,
+    open_reports: how many open public reports name it), never clustered."""
+    sql = points_tile_sql(_ASSETS_SOURCE_SQL, layer="assets",
+                          attributes=("label", "asset_type", "open_reports"))
+    return sql, {"z": tile.z, "x": tile.x, "y": tile.y, "types": type_ids,
+                 "open_statuses": sorted(OPEN_STATUSES)}
+
+
+def assets_tile(tile: Tile, type_ids: list[int]) -> bytes:
+    """One tile of the given asset types' assets as MVT bytes (empty below
+    ASSET_MIN_ZOOM or where there are none)."""
+    if tile.z < ASSET_MIN_ZOOM or not type_ids:
+        return b""
+    sql, params = assets_tile_sql(tile, type_ids)
+    with connections[replica.read_alias()].cursor() as cursor:
+        cursor.execute(sql, params)
+        data = cursor.fetchone()[0]
+    return bytes(data) if data else b""
+
+
 GENERATION_KEY = "tiles:generation"  # every tile at once: a category's code changed
 
 

@@ -13,6 +13,7 @@ import pytest
 from tests.servers import ROOT, current_database_url
 
 BENCHMARKS = {
+    "asset_tiles.py": ["ratio to floor", "assets per tile", "with an open report"],
     "backoffice.py": ["send: every report a case there", "duplicates: 0  lost: 0  "
                       "not following: 0", "retries:"],
     "bbox.py": ["ratio = median / floor median", "TiPg, 1 process", "OS2geo, 2 processes"],

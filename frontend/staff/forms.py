@@ -7,7 +7,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from reports.lifecycle import Status
-from reports.models import KLE_PREFIX_PATTERN, Priority
+from reports.models import KLE_PREFIX_PATTERN, AssetType, Priority
 from reports.staff.selectors import SORTS, QueueFilters
 
 
@@ -20,6 +20,7 @@ class QueueFilterForm(forms.Form):
                            error_messages={"invalid": _("Use NN, NN.NN or NN.NN.NN.")})
     area = forms.ChoiceField(label=_("Area"), required=False)
     department = forms.ChoiceField(label=_("Department"), required=False)
+    asset_type = forms.ChoiceField(label=_("Asset type"), required=False)
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     older_than = forms.IntegerField(label=_("Older than (days)"), required=False, min_value=0,
                                     max_value=3650)
@@ -36,6 +37,9 @@ class QueueFilterForm(forms.Form):
         self.fields["department"].choices = [("", _("All"))] + [
             (str(d.pk), d.name) for d in departments]
         self.fields["area"].choices = [("", _("All"))] + [(str(a.pk), a.name) for a in areas]
+        self.fields["asset_type"].choices = [("", _("All"))] + [
+            (str(t.pk), t.name) for t in AssetType.objects.filter(
+                categories__in=categories).distinct().order_by("name")]
 
     def filters(self) -> QueueFilters:
         data = self.cleaned_data if self.is_valid() else {}
@@ -44,6 +48,7 @@ class QueueFilterForm(forms.Form):
             kle_prefix=data.get("kle") or "",
             area_id=int(data["area"]) if data.get("area") else None,
             department_id=int(data["department"]) if data.get("department") else None,
+            asset_type_id=int(data["asset_type"]) if data.get("asset_type") else None,
             assigned_to_me=bool(data.get("mine")), older_than_days=data.get("older_than"),
             overdue=bool(data.get("overdue")), q=data.get("q") or "",
             sort=data.get("sort") if data.get("sort") in SORTS else "newest")

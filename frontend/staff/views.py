@@ -170,6 +170,8 @@ def _detail_context(request, report, **extra) -> dict:
         "questions": staff.reporter_questions(report), "handovers": staff.handovers(report),
         "redactions": staff.redactions(report), "follow_ups": staff.follow_ups(report),
         "reopen": staff.open_reopen_request(report),
+        "asset_history": staff.asset_history(report),
+        "asset_fields": staff.asset_fields(report),
         "reopen_decline_form": forms.ReopenDeclineForm(initial={"version": report.version}),
         "retry_form": forms.VersionedForm(initial={"version": report.version}),
         "photos": list(report.photos.all()),

@@ -38,11 +38,11 @@ class _Group:
     parts: list[shapely.Geometry] = field(default_factory=list)
 
 
-def _gdal_path(path: Path) -> str:
+def gdal_path(path: Path) -> str:
     return f"/vsigzip/{path}" if path.suffix == ".gz" else str(path)
 
 
-def _source_crs(layer, srid: int | None, path: Path) -> CRS:
+def source_crs(layer, srid: int | None, path: Path) -> CRS:
     if srid is not None:
         try:
             return CRS.from_epsg(srid)
@@ -96,7 +96,7 @@ def read_areas(
     if not path.exists():
         raise ImportFailed(f"{path}: no such file")
     try:
-        source = DataSource(_gdal_path(path))
+        source = DataSource(gdal_path(path))
     except GDALException as exc:
         raise ImportFailed(f"{path.name}: GDAL cannot read it ({exc})") from None
     if len(source) == 0:
@@ -108,7 +108,7 @@ def read_areas(
             raise ImportFailed(
                 f"{path.name}: no {label} field {wanted!r}; fields are: {', '.join(fields)}"
             )
-    crs = _source_crs(layer, srid, path)
+    crs = source_crs(layer, srid, path)
     transformer = None
     if not crs.equals(WGS84, ignore_axis_order=True):
         # always_xy: files store x = easting/longitude whatever the CRS's axis order says.
@@ -136,7 +136,7 @@ def read_areas(
         geom = shapely.force_2d(shapely.from_wkb(bytes(ogr.wkb)))
         if transformer is not None:
             geom = shapely.transform(
-                geom, lambda xy: _transform_xy(transformer, xy), include_z=False
+                geom, lambda xy: transform_xy(transformer, xy), include_z=False
             )
         lines = isinstance(geom, (shapely.LineString, shapely.MultiLineString))
         if not (isinstance(geom, (shapely.Polygon, shapely.MultiPolygon))
@@ -191,12 +191,12 @@ def _buffer_line(geom: shapely.Geometry, metres: float) -> shapely.Geometry:
     utm = CRS.from_epsg((32600 if centre.y >= 0 else 32700) + zone)
     there = Transformer.from_crs(WGS84, utm, always_xy=True)
     back = Transformer.from_crs(utm, WGS84, always_xy=True)
-    flat = shapely.transform(geom, lambda xy: _transform_xy(there, xy))
+    flat = shapely.transform(geom, lambda xy: transform_xy(there, xy))
     return shapely.transform(shapely.buffer(flat, metres, quad_segs=4),
-                             lambda xy: _transform_xy(back, xy))
+                             lambda xy: transform_xy(back, xy))
 
 
-def _transform_xy(transformer: Transformer, xy: np.ndarray) -> np.ndarray:
+def transform_xy(transformer: Transformer, xy: np.ndarray) -> np.ndarray:
     x, y = transformer.transform(xy[:, 0], xy[:, 1])
     return np.column_stack([x, y])
 

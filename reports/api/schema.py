@@ -9,6 +9,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from reports.api.serializers import (
     AddressQuery,
     AreaQuery,
+    AssetNearestQuery,
+    AssetTileQuery,
     ReportCreateInput,
     ReportListQuery,
     TileQuery,
@@ -93,4 +95,20 @@ report_tile = extend_schema(
     parameters=[TileQuery],
     responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY,
                304: None, 400: ERROR, 404: ERROR},
+)
+asset_tile = extend_schema(
+    summary="Assets of some types as a Mapbox Vector Tile (web mercator XYZ), from zoom 15",
+    description=("Layer `assets`: id, label, asset_type (its id) and open_reports (how many "
+                 "open public reports name it). Tiles below zoom 15 are empty."),
+    parameters=[AssetTileQuery],
+    responses={(200, "application/vnd.mapbox-vector-tile"): OpenApiTypes.BINARY,
+               400: ERROR, 404: ERROR},
+)
+asset_nearest = extend_schema(
+    summary="The assets nearest a point, each within its type's select distance",
+    description=("`assets`: id, external_id, label, type {id, code, name}, location, "
+                 "distance_m and open_reports (ids of open public reports about it: offer "
+                 "to follow one instead of filing another)."),
+    parameters=[AssetNearestQuery],
+    responses={200: OpenApiTypes.OBJECT, 400: ERROR},
 )

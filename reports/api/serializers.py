@@ -68,6 +68,16 @@ class ReportCreateInput(NoUnknownFields):
     address = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
     reporter = ReporterInput(required=False)
     answers = serializers.DictField(required=False, default=dict)
+    asset = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, default=None,
+        help_text="The id of the asset the report is about (GET /api/v1/assets/nearest/), "
+                  "one of the category's asset types, near the location.")
+
+
+def _whole_numbers(value: list[str], what: str) -> list[int]:
+    if not all(v.isdigit() for v in value):
+        raise serializers.ValidationError(f"{what} are whole numbers.")
+    return [int(v) for v in value]
 
 
 class ReportListQuery(serializers.Serializer):
@@ -80,6 +90,7 @@ class ReportListQuery(serializers.Serializer):
                                  error_messages={"invalid": "Use NN, NN.NN or NN.NN.NN."})
     municipality = CommaListField(required=False)
     department = CommaListField(required=False)
+    asset = CommaListField(required=False, help_text="Asset ids: reports about these assets.")
     updated_after = AwareDateTimeField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1)
     cursor = serializers.CharField(required=False)
@@ -99,9 +110,10 @@ class ReportListQuery(serializers.Serializer):
         return value
 
     def validate_department(self, value: list[str]) -> list[int]:
-        if not all(v.isdigit() for v in value):
-            raise serializers.ValidationError("Department ids are whole numbers.")
-        return [int(v) for v in value]
+        return _whole_numbers(value, "Department ids")
+
+    def validate_asset(self, value: list[str]) -> list[int]:
+        return _whole_numbers(value, "Asset ids")
 
     def validate(self, attrs):
         if "radius" in attrs and "near" not in attrs:
@@ -116,6 +128,13 @@ class TileQuery(serializers.Serializer):
                               help_text="Ignored: lets a client ask for a fresh tile.")
 
     validate_status = ReportListQuery.validate_status
+
+
+class AssetTileQuery(serializers.Serializer):
+    type = CommaListField(help_text="Asset type ids (a category's `asset_types`).")
+
+    def validate_type(self, value: list[str]) -> list[int]:
+        return _whole_numbers(value, "Asset type ids")
 
 
 class PointQuery(serializers.Serializer):
@@ -144,11 +163,17 @@ class CategoryOutput(serializers.ModelSerializer):
     questions = QuestionOutput(many=True)
     # A private category's reports are on no public map or list (apps say so beforehand).
     private = serializers.SerializerMethodField()
+    # Whose assets a report may name (tiles: /api/v1/tiles/assets/…?type=<id>).
+    asset_types = serializers.SerializerMethodField()
 
     class Meta:
         model = Category
         fields = ["code", "name", "description", "group", "kle", "anonymous_allowed",
-                  "private", "municipality", "questions"]
+                  "private", "municipality", "questions", "asset_types"]
+
+    def get_asset_types(self, category: Category) -> list[dict]:
+        return [{"id": t.id, "code": t.code, "name": t.name,
+                 "select_distance_m": t.select_distance_m} for t in category.asset_types.all()]
 
     def get_private(self, category: Category) -> bool:
         from reports.services.privacy import is_category_private
@@ -208,3 +233,11 @@ class AlertInput(NoUnknownFields):
         if ("area" in attrs) == ("near" in attrs):
             raise serializers.ValidationError({"area": ["Give either area or near."]})
         return attrs
+
+
+class AssetNearestQuery(PointQuery):
+    type = CommaListField(help_text="Asset type ids (a category's `asset_types`).")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=20, default=5)
+
+    def validate_type(self, value: list[str]) -> list[int]:
+        return _whole_numbers(value, "Asset type ids")

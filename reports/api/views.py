@@ -29,6 +29,8 @@ from reports.api.serializers import (
     AlertInput,
     AreaOutput,
     AreaQuery,
+    AssetNearestQuery,
+    AssetTileQuery,
     CategoryOutput,
     FollowInput,
     MunicipalityOutput,
@@ -39,7 +41,7 @@ from reports.api.serializers import (
 )
 from reports.models import Report
 from reports.photos import read_uploads
-from reports.tiles import Tile, TileFilters, reports_tile
+from reports.tiles import Tile, TileFilters, assets_tile, reports_tile
 
 GEOJSON = "application/geo+json"
 
@@ -110,6 +112,7 @@ class ReportListCreate(WriteView):
             kle_prefix=params.get("kle"),
             municipality_codes=params.get("municipality", []),
             department_ids=params.get("department", []),
+            asset_ids=params.get("asset", []),
             updated_after=params.get("updated_after"),
             before_id=_decode_cursor(params["cursor"]) if "cursor" in params else None,
         )
@@ -152,6 +155,7 @@ class ReportListCreate(WriteView):
             address=data.get("address", ""),
             reporter=services.Reporter(**reporter),
             answers=data.get("answers") or {},
+            asset_id=data.get("asset"),
             photos=photos,
             client=services.ClientInfo(api_client=client),
             source=Report.Source.API if client else Report.Source.WEB,
@@ -271,6 +275,43 @@ class ReportTile(APIView):
         # nothing changed), so a citizen who just filed a report sees it after a reload.
         response["Cache-Control"] = f"public, max-age={max_age}" if max_age else "public, no-cache"
         return response
+
+
+class AssetTile(APIView):
+    """Assets of the given types as a vector tile (layer `assets`: id, label, asset_type,
+    open_reports), from zoom 15 (reports.tiles)."""
+
+    @schema.asset_tile
+    @method_decorator(replica.public_read)
+    def get(self, request, z: int, x: int, y: int):
+        tile = Tile(z, x, y)
+        if not tile.is_valid():
+            raise NotFound(f"No tile {z}/{x}/{y}: zoom 0-22, x and y below 2^zoom.")
+        params = _query(AssetTileQuery, request)
+        data = assets_tile(tile, params["type"])
+        response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
+        # Open reports come and go: browsers ask again each time.
+        response["Cache-Control"] = "public, no-cache"
+        return response
+
+
+class AssetNearest(APIView):
+    """The assets nearest a point, of the given types, each within its type's distance."""
+
+    @schema.asset_nearest
+    @method_decorator(replica.public_read)
+    def get(self, request):
+        params = _query(AssetNearestQuery, request)
+        found = selectors.assets_near(params["point"], params["type"], limit=params["limit"])
+        return Response({"assets": [{
+            "id": near.asset.pk, "external_id": near.asset.external_id,
+            "label": near.asset.label,
+            "type": {"id": near.asset.asset_type_id, "code": near.asset.asset_type.code,
+                     "name": near.asset.asset_type.name},
+            "location": {"type": "Point", "coordinates": [
+                round(near.asset.location.x, 7), round(near.asset.location.y, 7)]},
+            "distance_m": round(near.distance_m, 1),
+            "open_reports": near.open_report_ids} for near in found]})
 
 
 class CategoryList(APIView):

@@ -26,9 +26,11 @@ from maps.importers.addresses import import_addresses
 from maps.importers.areas import import_areas
 from maps.models import Address, Area
 from reports import services
+from reports.importers.assets import import_assets
 from reports.importers.kle import import_kle
 from reports.lifecycle import Status
 from reports.models import (
+    AssetType,
     BodyRule,
     Category,
     CategoryQuestion,
@@ -56,6 +58,8 @@ ADDRESSES_FILE = DATA / "addresses" / "addresses_dawa_testdata_wgs84.csv.gz"
 # A road line drawn by hand for the demo (data/README.md): not Vejdirektoratet's data.
 STATE_ROAD_FILE = DATA / "roads" / "demo-statsvej.geojson"
 STATE_ROAD_BUFFER_M = 25
+# Street lights GENERATED for the demo (data/assets/make_demo_street_lights.py says how).
+STREET_LIGHTS_FILE = DATA / "assets" / "ballerup-gadelys-demo.geojson.gz"
 
 
 @dataclass(frozen=True)
@@ -332,6 +336,28 @@ def _demo_bodies(ballerup: Municipality) -> None:
                                        defaults={"action": action})
 
 
+def _demo_street_lights(ballerup: Municipality, rng: random.Random, now: dt.datetime,
+                        log) -> None:
+    """Ballerup's street lights as an asset type of the street-light category, and a few
+    open reports on them (so that a citizen is offered to follow one)."""
+    lights, _ = AssetType.objects.update_or_create(
+        municipality=ballerup, code="street-light", defaults={
+            "name": "Gadelys", "select_distance_m": 50, "fields": [
+                {"key": "armatur", "label": "Armatur"}, {"key": "watt", "label": "Effekt (W)"},
+                {"key": "mast_hoejde_m", "label": "Masthøjde (m)"}]})
+    lights.categories.add(Category.objects.get(municipality=ballerup, code="street-light"))
+    log(import_assets(STREET_LIGHTS_FILE, municipality=ballerup.code, asset_type=lights.code,
+                      id_field="id", label_field="label", dry_run=False
+                      ).line("Street lights (generated)"))
+    for asset in rng.sample(list(lights.assets.order_by("external_id")), 6):
+        services.report_create(
+            location=asset.location, category_code="street-light", asset_id=asset.pk,
+            description=rng.choice(DESCRIPTIONS["street-light"]),
+            reporter=services.Reporter(*rng.choice(REPORTERS[:2])),
+            source=Report.Source.DEMO,
+            created_at=now - dt.timedelta(days=rng.uniform(1, 20)))
+
+
 def demo_password() -> str:
     """The demo accounts' password: DEMO_PASSWORD (script/server makes one per installation
     and keeps it in var/demo-password), else a new random one, printed when the demo loads.
@@ -391,6 +417,7 @@ def load_demo(*, seed: int = 2026, reports_per_municipality: int = 150, log=prin
                 municipality.area, reports_per_municipality - len(points), rng)]
             count = _file_reports(municipality, points, rng, now)
             log(f"{municipality.name}: {count} reports filed")
+        _demo_street_lights(municipalities["0151"], rng, now, log)
         # After the sample reports: some lie on the road, where a pothole is now stopped.
         log(import_areas(STATE_ROAD_FILE, kind=Area.Kind.ROAD_OWNER, code_field="code",
                          name_field="name", line_buffer_m=STATE_ROAD_BUFFER_M

@@ -1,6 +1,7 @@
 """The reports app's models, one module per part (Django finds them here through this
 package's imports)."""
 
+from reports.models.assets import Asset, AssetType
 from reports.models.bodies import BodyRule, ResponsibleBody
 from reports.models.casework import Handover, ReporterQuestion
 from reports.models.clients import ApiClient, ApiKey, IdempotencyRecord
@@ -33,6 +34,8 @@ __all__ = [
     "ApiClient",
     "ApiKey",
     "AreaAlert",
+    "Asset",
+    "AssetType",
     "BodyRule",
     "Category",
     "CategoryNotice",

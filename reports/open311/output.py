@@ -14,6 +14,8 @@ from reports.open311.formats import iso
 from reports.privacy import mask_citizen_text, mask_identity_numbers
 
 POSTCODE = re.compile(r",\s*(\d{4})\s")
+# The attribute that names an asset (by its owner's id) in a category with asset types.
+ASSET_ATTRIBUTE = "asset_id"
 
 
 def discovery(base_url: str) -> dict:
@@ -34,7 +36,8 @@ def service(category: Category) -> dict:
         "service_code": category.code,
         "service_name": category.name,
         "description": category.description,
-        "metadata": bool(category.questions.all()),  # prefetched by the selector
+        # prefetched by the selector
+        "metadata": bool(category.questions.all()) or bool(category.asset_types.all()),
         "type": "realtime",
         "keywords": category.kle.title,
         "group": category.group,
@@ -59,7 +62,13 @@ def service_definition(category: Category, notices: list | None = None) -> dict:
         "order": q.order,
         "description": q.question + (f" ({q.description})" if q.description else ""),
         "values": [{"key": v.get("key"), "name": v.get("name")} for v in q.values],
-    } for q in category.questions.all()]}
+    } for q in category.questions.all()] + [{
+        "variable": True, "code": ASSET_ATTRIBUTE, "datatype": "string", "required": False,
+        "datatype_description": "asset id",
+        "order": 1000,
+        "description": "Which " + " or ".join(t.name for t in asset_types) + " (its id, "
+                       "e.g. the number on it; GET /api/v1/assets/nearest/ lists them)",
+        "values": []} for asset_types in [list(category.asset_types.all())] if asset_types]}
 
 
 def _public_answer(value):
@@ -106,6 +115,8 @@ def request(report: Report, *, extensions: bool) -> dict:
                        "text": mask_identity_numbers(event.public_text)}
                       for event in report.public_events],  # type: ignore[attr-defined]
             "photos": [{"url": p.url, "thumbnail_url": p.thumbnail_url} for p in photos],
+            "asset": {"id": report.asset.external_id, "label": report.asset_label,
+                      "type": report.asset.asset_type.code} if report.asset else None,
         }
     return data
 

@@ -22,7 +22,8 @@ def _latest_public_note() -> Subquery:
 
 def _requests(qs: QuerySet[Report], *, extensions: bool) -> QuerySet[Report]:
     qs = (qs.filter(public=True)
-          .select_related("category", "department", "municipality", "responsible_body")
+          .select_related("category", "department", "municipality", "responsible_body",
+                          "asset__asset_type")
           .prefetch_related(selectors.public_photos())
           .annotate(status_notes=_latest_public_note()))
     if extensions:  # the notes of a whole page in one query, not one per request

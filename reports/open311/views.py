@@ -185,13 +185,17 @@ def _create(request, fmt, client) -> HttpResponse:
                                 post.get("last_name", "").strip()) if p)
     email = params.email(post)
     media_url = params.media_url(post)
+    answers = params.answers(post)
+    # The asset, as its owner's id (the number on the lamp post): the service definition's
+    # `asset_id` attribute, so existing clients send it as any other attribute.
+    asset = answers.pop(output.ASSET_ATTRIBUTE, None)
     report = services.report_create(
         location=location, category_code=service_code,
         description=post.get("description", ""), address=post.get("address_string", ""),
         reporter=services.Reporter(name=name[:200], email=email,
                                    phone=post.get("phone", "").strip()[:40]),
-        answers=params.answers(post), photos=read_uploads(request.FILES.getlist("media"),
-                                                           "media"),
+        answers=answers, photos=read_uploads(request.FILES.getlist("media"), "media"),
+        asset_external_id=asset if isinstance(asset, str) and asset.strip() else None,
         client=services.ClientInfo(api_client=client, device_id=post.get("device_id", ""),
                                    account_id=post.get("account_id", ""), media_url=media_url),
         source=Report.Source.OPEN311,

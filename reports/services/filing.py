@@ -22,7 +22,7 @@ from geoservice.errors import (
     OutsideServiceArea,
     UnknownCategory,
 )
-from maps.geo import valid_lon_lat
+from maps.geo import haversine_m, valid_lon_lat
 from maps.selectors import nearest_address
 from reports import changes, selectors
 from reports.integration import sending
@@ -31,6 +31,7 @@ from reports.live import events
 from reports.models import (
     DESCRIPTION_MAX_LENGTH,
     ApiClient,
+    Asset,
     Category,
     Handover,
     Municipality,
@@ -129,6 +130,30 @@ def _clean_description(description: str) -> str:
     return text
 
 
+def _chosen_asset(category: Category, location: Point, asset_id: int | None,
+                  external_id: str | None) -> Asset | None:
+    """The asset a report names, checked: of the category's active asset types, not
+    removed, and within its type's select distance of the place given."""
+    if asset_id is None and not external_id:
+        return None
+    field = "asset" if asset_id is not None else "attribute[asset_id]"
+    assets = Asset.objects.filter(asset_type__categories=category, asset_type__active=True,
+                                  asset_type__municipality_id=category.municipality_id,
+                                  removed_at__isnull=True).select_related("asset_type")
+    asset = (assets.filter(pk=asset_id) if asset_id is not None
+             else assets.filter(external_id=str(external_id).strip())).first()
+    if asset is None:
+        raise InvalidInput("Some fields are invalid.", {field: [
+            f"No asset {asset_id or external_id!r} of {category.name} here (it may have been "
+            "removed): GET /api/v1/assets/nearest/ lists them."]})
+    distance = haversine_m(asset.location, location)
+    if distance > asset.asset_type.select_distance_m:
+        raise InvalidInput("Some fields are invalid.", {field: [
+            f"{asset.label} is {distance:.0f} m from the place given; at most "
+            f"{asset.asset_type.select_distance_m} m."]})
+    return asset
+
+
 @dataclass(frozen=True)
 class ClientInfo:
     """Who files a report through an API: the API client and its own references."""
@@ -155,12 +180,16 @@ def report_create(
     created_at: dt.datetime | None = None,
     filed_by: User | None = None,
     municipality_code: str | None = None,
+    asset_id: int | None = None,
+    asset_external_id: str | None = None,
 ) -> Report:
     """Validate, route and store a new report with the first rows of its timeline, its
     answers and photos. `filed_by`: the staff member who took it for a caller (phone,
     counter, mail); the timeline says so, to staff only. `municipality_code`: the
     municipality whose category was chosen (a staff form lists several); the place must lie
-    in it.
+    in it. `asset_id` (REST) or `asset_external_id` (Open311): the asset the report is
+    about, one of the category's asset types' within its select distance of `location`;
+    the report is placed on the asset.
 
     Raises OutsideServiceArea (naming the nearest served municipality), UnknownCategory,
     InvalidInput, PermissionDenied (an API client outside its municipality) or a photo
@@ -197,6 +226,9 @@ def report_create(
         stop = stoppers[0]
         raise InvalidInput(stop.text, {"category": [" ".join(
             part for part in (stop.text, stop.link, stop.phone) if part)]})
+    asset = _chosen_asset(category, location, asset_id, asset_external_id)
+    if asset is not None:
+        location = asset.location  # where the crew goes: the lamp, not the pin beside it
     private = privacy.is_category_private(category)
     decision = route_report(municipality, category, location)
     # Another body is responsible here (a stop rule was refused above with the stoppers):
@@ -258,6 +290,8 @@ def report_create(
         device_id=client.device_id[:100],
         account_id=client.account_id[:100],
         media_url=client.media_url[:500],
+        asset=asset,
+        asset_label=asset.label if asset is not None else "",
         created_at=now,
         updated_at=now,
         expected_at=expected_at(now, category),

@@ -65,6 +65,7 @@ class QueueFilters:
     kle_prefix: str = ""
     area_id: int | None = None
     department_id: int | None = None
+    asset_type_id: int | None = None
     assigned_to_me: bool = False
     older_than_days: int | None = None
     overdue: bool = False
@@ -79,7 +80,8 @@ def staff_reports(user: User) -> QuerySet[Report]:
 
 def staff_report(user: User, report_id: int) -> Report | None:
     return (staff_reports(user).select_related("category__kle", "department", "municipality",
-                                               "assigned_to", "duplicate_of")
+                                               "assigned_to", "duplicate_of",
+                                               "responsible_body", "asset__asset_type")
             .prefetch_related("photos").filter(pk=report_id).first())
 
 
@@ -106,6 +108,26 @@ def redactions(report: Report) -> list:
 def follow_ups(report: Report) -> list:
     """The answers to "is it fixed?", newest first."""
     return list(report.follow_ups.all())
+
+
+def asset_history(report: Report, *, days: int = 365) -> list[Report]:
+    """The other reports on the report's asset in the last `days`, newest first (their
+    number, date, status and category: enough to see a lamp that keeps failing)."""
+    if report.asset_id is None:
+        return []
+    since = timezone.now() - dt.timedelta(days=days)
+    return list(Report.objects.filter(asset_id=report.asset_id, created_at__gte=since)
+                .exclude(pk=report.pk).select_related("category").order_by("-created_at")
+                .only("id", "created_at", "status", "category__name")[:50])
+
+
+def asset_fields(report: Report) -> list[tuple[str, object]]:
+    """The asset's kept properties as (label, value), in its type's order."""
+    if report.asset is None:
+        return []
+    return [(f.get("label") or f["key"], report.asset.properties.get(f["key"]))
+            for f in report.asset.asset_type.fields
+            if report.asset.properties.get(f["key"]) not in (None, "")]
 
 
 def open_reopen_request(report: Report) -> ReopenRequest | None:
@@ -136,6 +158,8 @@ def staff_queue(user: User, filters: QueueFilters) -> QuerySet[Report]:
         qs = qs.filter(location__intersects=area.geom) if area else qs.none()
     if filters.department_id:
         qs = qs.filter(department_id=filters.department_id)
+    if filters.asset_type_id:
+        qs = qs.filter(asset__asset_type_id=filters.asset_type_id)
     if filters.assigned_to_me:
         qs = qs.filter(assigned_to=user)
     if filters.older_than_days:
@@ -144,7 +168,8 @@ def staff_queue(user: User, filters: QueueFilters) -> QuerySet[Report]:
         qs = qs.filter(overdue_q())
     if filters.q:
         text = filters.q.strip().lstrip("#")
-        match = Q(description__icontains=text) | Q(address__icontains=text)
+        match = (Q(description__icontains=text) | Q(address__icontains=text)
+                 | Q(asset_label__icontains=text) | Q(asset__external_id=text))
         if text.isdigit():
             match |= Q(pk=int(text))
         qs = qs.filter(match)
@@ -252,6 +277,8 @@ class Statistics:
     # "Is it fixed?" per department and per category (follow_up_figures).
     follow_up_by_department: list[dict] = field(default_factory=list)
     follow_up_by_category: list[dict] = field(default_factory=list)
+    # Per asset type: reports naming one of its assets, and how many distinct assets.
+    by_asset_type: list[dict] = field(default_factory=list)
 
 
 def follow_up_figures(reports: QuerySet[Report], by: str) -> list[dict]:
@@ -299,7 +326,11 @@ def staff_statistics(user: User, since: dt.datetime, until: dt.datetime) -> Stat
         median_hours_to_resolve=statistics.median(to_resolve) if to_resolve else None,
         overdue=qs.filter(overdue_q()).count(), total=sum(by_status.values()),
         follow_up_by_department=follow_up_figures(qs, "report__department__name"),
-        follow_up_by_category=follow_up_figures(qs, "report__category__name"))
+        follow_up_by_category=follow_up_figures(qs, "report__category__name"),
+        by_asset_type=[dict(row) for row in qs.filter(asset__isnull=False)
+                       .values(name=F("asset__asset_type__name"))
+                       .annotate(reports=Count("id"), assets=Count("asset", distinct=True))
+                       .order_by("-reports", "name")])
 
 
 EXPORT_FIELDS = ("id", "created_at", "status", "priority", "expected_at", "category__code",
@@ -307,7 +338,8 @@ EXPORT_FIELDS = ("id", "created_at", "status", "priority", "expected_at", "categ
                  "description", "reporter_name", "reporter_email", "reporter_phone",
                  "assigned_to__username", "hidden", "updated_at", "source",
                  "follow_up_fixed", "follow_up_satisfaction", "reopen_requested",
-                 "responsible_body__name")
+                 "responsible_body__name", "asset__asset_type__code", "asset__external_id",
+                 "asset_label")
 
 
 def export_rows(queue: QuerySet[Report], chunk_size: int = 2000) -> Iterator[tuple[Any, ...]]:

@@ -45,7 +45,7 @@ def test_all_reports_newest_first_with_public_properties(api, reports):
     feature = response.json()["features"][-1]
     assert feature["geometry"]["coordinates"] == list(BALLERUP_TOWN)  # lon, lat
     assert set(feature["properties"]) == {
-        "status", "category", "kle", "department", "responsible_body", "municipality",
+        "status", "category", "kle", "department", "responsible_body", "asset", "municipality",
         "description", "address", "duplicate_of", "photos", "media_url", "created_at",
         "updated_at", "expected_datetime", "version"}
     text = response.content.decode()

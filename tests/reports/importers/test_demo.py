@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from reports.lifecycle import Status
-from reports.models import Municipality, Report, RoutingRule
+from reports.models import Asset, BodyRule, Municipality, Report, RoutingRule
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,9 @@ def test_demo_loads_real_setup_and_reports_in_every_status_once():
         assert municipality.categories.filter(active=True).count() == 11
         assert RoutingRule.objects.filter(municipality=municipality,
                                           area__isnull=False).exists()
-        assert Report.objects.filter(municipality=municipality).count() == 60
+        # Ballerup: six more, on its street lights.
+        assert Report.objects.filter(municipality=municipality).count() == \
+            (66 if municipality.code == "0151" else 60)
     assert set(Report.objects.values_list("status", flat=True)) == set(Status.values)
     # Copenhagen's real addresses are used, and routing by district happened.
     assert Report.objects.filter(municipality__code="0101",
@@ -33,11 +35,17 @@ def test_demo_loads_real_setup_and_reports_in_every_status_once():
         assert report.duplicate_of is not None
     for report in Report.objects.all()[:20]:
         assert report.events.filter(kind="status").count() == report.version - 1
+    # Ballerup's generated street lights, six of them reported; the state road's body.
+    lights = Asset.objects.filter(asset_type__code="street-light")
+    assert lights.count() == 761
+    assert Report.objects.filter(asset__in=lights, status="submitted").count() == 6
+    assert set(BodyRule.objects.filter(body__name="Vejdirektoratet").values_list(
+        "kle_prefix", "action")) == {("05", "stop"), ("05.01.12", "forward")}
     # A second run changes nothing.
     out = io.StringIO()
     call_command("reports_load_demo", stdout=out)
     assert "already loaded" in out.getvalue()
-    assert Report.objects.count() == 120
+    assert Report.objects.count() == 126
 
 
 def test_demo_passwords_are_made_per_installation_never_a_fixed_one(settings):
