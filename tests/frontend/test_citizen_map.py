@@ -390,6 +390,86 @@ def test_on_the_demo_state_road_a_pothole_is_stopped_and_a_street_light_goes_to_
     assert phone.errors == []
 
 
+def choose_category_at(phone, site, lon, lat, category):
+    open_map(phone, site, at=(lon, lat), zoom=17)
+    phone.click("#start-report")
+    phone.click("#pin-centre")
+    phone.wait_for_selector("#place-next:not([disabled])")
+    phone.click("#place-next")
+    phone.check(f"#category-{category}")
+
+
+def test_a_citizen_picks_the_street_light_on_the_map_or_by_keyboard_and_files_against_it(
+        phone, live_site, db_access):
+    """On a phone, in Danish, on the demo's generated street lights: the lights show on the
+    map and the nearest is chosen; the keyboard chooses another in the list, a tap on the
+    map another still; one already reported offers to follow it; the report is filed on
+    the chosen light."""
+    from reports.models import Asset, Report
+
+    lights = Asset.objects.filter(asset_type__code="street-light",
+                                  asset_type__municipality__code="0151")
+    reported = lights.filter(reports__status="submitted").first()
+    free = lights.exclude(reports__isnull=False).order_by("external_id")[100]
+    choose_category_at(phone, live_site, free.location.x, free.location.y, "street-light")
+    phone.wait_for_selector(f"#asset-{free.pk}:checked")
+    assert "Hvilken er det? (Gadelys)" in phone.inner_text("#assets-legend")
+    phone.wait_for_function(
+        "() => window.os2geoMap.queryRenderedFeatures({layers: ['assets']}).length > 3")
+    assert axe_violations(phone) == []
+    phone.locator("#assets").scroll_into_view_if_needed()
+    screenshot(phone, "asset-choice-phone")
+    # The keyboard: the arrow keys move through the list of the nearest.
+    phone.focus(f"#asset-{free.pk}")
+    phone.keyboard.press("ArrowDown")
+    second = phone.evaluate("() => document.querySelector('#asset-choices input:checked').id")
+    assert second != f"asset-{free.pk}" and second != "asset-none"
+    # A tap on the map: a light in view that the list did not offer (the pin moves to it).
+    phone.locator("#map").scroll_into_view_if_needed()
+    tapped = phone.evaluate("""(skip) => {
+        const map = window.os2geoMap;
+        const box = map.getCanvas().getBoundingClientRect();
+        const hit = map.queryRenderedFeatures({layers: ['assets']}).find((f) => {
+            const p = map.project(f.geometry.coordinates);
+            return !skip.includes(f.id) && !f.properties.open_reports
+                && p.x > 40 && p.y > 40 && p.x < box.width - 60 && p.y < box.height - 40;
+        });
+        const p = map.project(hit.geometry.coordinates);
+        return {id: hit.id, x: box.left + p.x, y: box.top + p.y,
+                under: document.elementFromPoint(box.left + p.x, box.top + p.y).className};
+    }""", [free.pk, int(second.split("-")[1])])
+    assert "maplibregl-canvas" in tapped["under"], tapped
+    phone.mouse.click(tapped["x"], tapped["y"])
+    phone.wait_for_selector(f"#asset-{tapped['id']}:checked")
+    phone.locator("#map").scroll_into_view_if_needed()
+    screenshot(phone, "asset-map-phone")
+    assert phone.is_hidden("#asset-reported")
+    chosen = Asset.objects.get(pk=tapped["id"])
+    phone.click("#what-next")
+    assert chosen.label in phone.inner_text("#asset-summary")
+    phone.fill("#description", "Lampen er slukket om aftenen")
+    phone.check("#anonymous")
+    phone.click("#submit-report")
+    phone.wait_for_selector("#done:not([hidden])", timeout=20_000)
+    report_id = int(phone.get_attribute("#done-link", "href").rstrip("/").split("/")[-1])
+    report = Report.objects.get(pk=report_id)
+    assert (report.asset_id, report.asset_label) == (chosen.pk, chosen.label)
+    assert report.location.equals_exact(chosen.location, 1e-6)
+    # A light with an open report: "this is my problem too" before the form.
+    phone.click("#done-close")
+    choose_category_at(phone, live_site, reported.location.x, reported.location.y,
+                       "street-light")
+    phone.wait_for_selector(f"#asset-{reported.pk}:checked")
+    phone.wait_for_selector("#asset-reported:not([hidden])")
+    assert "allerede meldt" in phone.inner_text(f"label[for=asset-{reported.pk}]")
+    follow = phone.locator("#asset-report-list button", has_text="Det er også mit problem")
+    assert follow.count() >= 1
+    assert axe_violations(phone) == []
+    phone.locator("#asset-reported").scroll_into_view_if_needed()
+    screenshot(phone, "asset-already-reported-phone")
+    assert phone.errors == []
+
+
 def test_a_report_without_the_map_by_keyboard_with_javascript_off(browser, live_site,
                                                                    db_access):
     """The whole path without the map and without JavaScript, by keyboard alone, read the

@@ -17,7 +17,7 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
   const openStatuses = config.statuses.filter((s) => s.open).map((s) => s.code);
   const flow = {
     active: false, point: null, marker: null, municipality: null, categories: [],
-    category: null, photos: [], key: null, address: '',
+    category: null, photos: [], key: null, address: '', assets: [], asset: null,
   };
 
   function showStep(step) {
@@ -43,7 +43,10 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
   function end() {
     flow.active = false;
     if (flow.marker) flow.marker.remove();
-    Object.assign(flow, { point: null, marker: null, municipality: null, category: null, photos: [] });
+    Object.assign(flow, { point: null, marker: null, municipality: null, category: null, photos: [],
+                          assets: [], asset: null });
+    showAssetLayer([]);
+    $('assets').hidden = true;
     $('report-form').reset();
     $('report-form').hidden = true;
     $('crosshair').hidden = true;
@@ -100,7 +103,15 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
     }
   }
 
-  map.on('click', (event) => { if (flow.active) placePin(event.lngLat); });
+  map.on('click', (event) => {
+    if (!flow.active) return;
+    // On the "what" step a tap on an asset chooses it; anywhere else it moves the pin.
+    const onAssets = !$('step-what').hidden && map.getLayer('assets')
+      && map.getLayoutProperty('assets', 'visibility') !== 'none';
+    const hit = onAssets ? map.queryRenderedFeatures(event.point, { layers: ['assets'] })[0] : null;
+    if (hit) chooseAssetOnMap(hit);
+    else placePin(event.lngLat);
+  });
   $('pin-centre').addEventListener('click', () => placePin(map.getCenter()));
   $('locate-me').addEventListener('click', () => {
     if (!navigator.geolocation) {
@@ -170,8 +181,10 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
     $('what-next').disabled = stopped;
     if (stopped) {
       $('duplicates').hidden = true;
+      loadAssets(null);
       return;
     }
+    loadAssets(category);
     const query = new URLSearchParams({
       near: `${flow.point.lon},${flow.point.lat}`, radius: String(limits.duplicateRadiusM),
       category: category.code, status: openStatuses.join(','), limit: '5',
@@ -180,16 +193,18 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
     try { features = (await getJSON(`/api/v1/reports/?${query}`)).features; } catch { features = []; }
     if (flow.category !== category) return;
     $('duplicates').hidden = features.length === 0;
-    $('duplicate-list').replaceChildren(...features.map(duplicateItem));
+    $('duplicate-list').replaceChildren(...features.map((feature) => duplicateItem(feature)));
     // On a phone the list sits below the categories: bring it into view.
     if (features.length) $('duplicates').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }
 
-  function duplicateItem(feature) {
+  // One open report to follow instead; `list` keeps ids apart when a report is in both
+  // lists (nearby, and on the chosen asset).
+  function duplicateItem(feature, list = 'nearby') {
     const p = feature.properties;
-    const email = el('input', { type: 'email', id: `follow-email-${feature.id}`, autocomplete: 'email' });
+    const email = el('input', { type: 'email', id: `${list}-follow-email-${feature.id}`, autocomplete: 'email' });
     const message = el('p', { role: 'status', 'aria-live': 'polite' });
-    const followUp = el('input', { type: 'checkbox', id: `follow-up-${feature.id}` });
+    const followUp = el('input', { type: 'checkbox', id: `${list}-follow-up-${feature.id}` });
     const form = el('div', { class: 'follow', hidden: true },
       el('label', { for: email.id }, gettext('Your email, to hear when it changes')), email,
       el('p', {}, followUp, ' ', el('label', { for: followUp.id },
@@ -214,6 +229,121 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
       form);
   }
 
+  // --- the asset (the very street light, bin or tree), for categories that have them ----
+
+  function assetTileUrl(ids) {
+    return `${window.location.origin}/api/v1/tiles/assets/{z}/{x}/{y}.mvt?type=${ids.join(',')}`;
+  }
+
+  // The asset layer is added when a category with assets is chosen, and again if a late
+  // base layer replaced the style meanwhile.
+  function showAssetLayer(ids) {
+    flow.assetTypeIds = ids;
+    if (!map.getSource('assets')) {
+      if (!ids.length) return;
+      map.addSource('assets', { type: 'vector', tiles: [assetTileUrl(ids)], minzoom: 15, maxzoom: 18 });
+      map.addLayer({ id: 'assets', type: 'circle', source: 'assets', 'source-layer': 'assets', minzoom: 15,
+        paint: { 'circle-color': ['case', ['>', ['get', 'open_reports'], 0], '#c25e00', '#0b3d91'],
+                 'circle-radius': ['interpolate', ['linear'], ['zoom'], 15, 4, 18, 8],
+                 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
+      map.addLayer({ id: 'asset-chosen', type: 'circle', source: 'assets', 'source-layer': 'assets', minzoom: 15,
+        filter: ['==', ['id'], -1],
+        paint: { 'circle-radius': 12, 'circle-opacity': 0, 'circle-stroke-color': '#111',
+                 'circle-stroke-width': 3 } });
+    } else if (ids.length) {
+      map.getSource('assets').setTiles([assetTileUrl(ids)]);
+    }
+    for (const layer of ['assets', 'asset-chosen']) {
+      map.setLayoutProperty(layer, 'visibility', ids.length ? 'visible' : 'none');
+    }
+  }
+  map.on('styledata', () => {
+    if (flow.assetTypeIds && flow.assetTypeIds.length && !map.getSource('assets')) {
+      showAssetLayer(flow.assetTypeIds);
+      markChosenAsset();
+    }
+  });
+
+  function markChosenAsset() {
+    if (map.getLayer('asset-chosen')) {
+      map.setFilter('asset-chosen', ['==', ['id'], flow.asset ? flow.asset.id : -1]);
+    }
+  }
+
+  async function loadAssets(category) {
+    const types = category ? (category.asset_types || []) : [];
+    const ids = types.map((type) => type.id);
+    flow.assets = [];
+    flow.asset = null;
+    $('asset-reported').hidden = true;
+    $('assets').hidden = ids.length === 0;
+    showAssetLayer(ids);
+    if (!ids.length) return;
+    $('assets-legend').textContent = interpolate(gettext('Which one is it? (%(types)s)'),
+      { types: types.map((type) => type.name).join(', ') }, true);
+    if (map.getZoom() < 16) map.easeTo({ center: [flow.point.lon, flow.point.lat], zoom: 17 });
+    const query = new URLSearchParams({ lon: String(flow.point.lon), lat: String(flow.point.lat),
+                                        type: ids.join(','), limit: '5' });
+    let found = [];
+    try { found = (await getJSON(`/api/v1/assets/nearest/?${query}`)).assets; } catch { found = []; }
+    if (flow.category !== category) return;
+    flow.assets = found;
+    renderAssetChoices();
+    chooseAsset(found[0] || null);
+  }
+
+  function assetText(asset) {
+    const parts = [asset.label];
+    if (asset.distance_m !== undefined) {
+      parts.push(interpolate(gettext('%(metres)s m away'), { metres: Math.round(asset.distance_m) }, true));
+    }
+    if (asset.open_reports.length) parts.push(gettext('already reported'));
+    return parts.join(' · ');
+  }
+
+  function renderAssetChoices() {
+    const choice = (asset) => {
+      const id = asset ? `asset-${asset.id}` : 'asset-none';
+      const input = el('input', { type: 'radio', name: 'asset', id, value: asset ? String(asset.id) : '' });
+      input.addEventListener('change', () => chooseAsset(asset));
+      return el('div', { class: 'choice' }, input,
+        el('label', { for: id }, asset ? assetText(asset) : gettext('None of these, or I cannot see it')));
+    };
+    $('asset-choices').replaceChildren(...flow.assets.map(choice), choice(null));
+  }
+
+  function chooseAssetOnMap(feature) {
+    let asset = flow.assets.find((known) => known.id === feature.id);
+    if (!asset) {
+      asset = { id: feature.id, label: feature.properties.label,
+                location: { type: 'Point', coordinates: feature.geometry.coordinates },
+                open_reports: feature.properties.open_reports > 0 ? [feature.id] : [] };
+      flow.assets = [asset, ...flow.assets];
+      renderAssetChoices();
+    }
+    chooseAsset(asset);
+  }
+
+  async function chooseAsset(asset) {
+    flow.asset = asset;
+    const radio = $(asset ? `asset-${asset.id}` : 'asset-none');
+    if (radio) radio.checked = true;
+    markChosenAsset();
+    // The pin stands on the chosen asset (the report is placed there), or where it was put.
+    if (flow.marker) flow.marker.setLngLat(asset ? asset.location.coordinates : [flow.point.lon, flow.point.lat]);
+    $('asset-reported').hidden = true;
+    if (!asset || !asset.open_reports.length) return;
+    const query = new URLSearchParams({ asset: String(asset.id), status: openStatuses.join(','), limit: '5' });
+    let features = [];
+    try { features = (await getJSON(`/api/v1/reports/?${query}`)).features; } catch { features = []; }
+    if (flow.asset !== asset) return;
+    $('asset-reported-heading').textContent = interpolate(gettext('%(asset)s is already reported'),
+      { asset: asset.label }, true);
+    $('asset-report-list').replaceChildren(...features.map((feature) => duplicateItem(feature, 'asset')));
+    $('asset-reported').hidden = features.length === 0;
+    if (features.length) $('asset-reported').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+
   $('what-back').addEventListener('click', () => showStep('place'));
   $('cancel-report').addEventListener('click', end);
   $('start-report').addEventListener('click', start);
@@ -226,6 +356,9 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
     $('details-notices').replaceChildren(...noticeItems(notices));
     $('details-notices').hidden = notices.length === 0;
     renderQuestions($('questions'), flow.category.questions || []);
+    $('asset-summary').hidden = !flow.asset;
+    $('asset-summary').textContent = flow.asset
+      ? interpolate(gettext('About: %(asset)s'), { asset: flow.asset.label }, true) : '';
     $('anonymous-row').hidden = !flow.category.anonymous_allowed;
     showStep('details');
     $('description').focus();
@@ -260,6 +393,7 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
     const mapping = {
       description: 'description-error', 'reporter.email': 'reporter-email-error',
       'reporter.phone': 'reporter-phone-error', reporter: 'reporter-email-error',
+      asset: 'asset-error',
     };
     for (const node of document.querySelectorAll('.field-error')) node.textContent = '';
     let first = null;
@@ -305,6 +439,10 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
       address: flow.address || '',
       answers: collectAnswers($('questions')),
     };
+    if (flow.asset) {  // the report is placed on the asset, where the crew goes
+      payload.asset = flow.asset.id;
+      payload.location.coordinates = flow.asset.location.coordinates;
+    }
     if (!anonymous) {
       payload.reporter = { name: $('reporter-name').value.trim(), email: $('reporter-email').value.trim(),
                            phone: $('reporter-phone').value.trim() };
