@@ -218,6 +218,11 @@ def report_create(
             {"category": [f"Unknown or inactive category in {municipality.name}: "
                           f"{category_code!r}. GET /api/v1/categories/?lon=&lat= lists them."]},
         )
+    asset = _chosen_asset(category, location, asset_id, asset_external_id)
+    if asset is not None:
+        # Where the crew goes, the lamp and not the pin beside it: what is decided below
+        # (stoppers, bodies, routing) is decided there.
+        location = asset.location
     bodies = selectors.bodies_at(municipality, location)
     stoppers = [n for n in selectors.notices_at(municipality, location, language=language,
                                                 category=category, here=bodies)
@@ -226,9 +231,6 @@ def report_create(
         stop = stoppers[0]
         raise InvalidInput(stop.text, {"category": [" ".join(
             part for part in (stop.text, stop.link, stop.phone) if part)]})
-    asset = _chosen_asset(category, location, asset_id, asset_external_id)
-    if asset is not None:
-        location = asset.location  # where the crew goes: the lamp, not the pin beside it
     private = privacy.is_category_private(category)
     decision = route_report(municipality, category, location)
     # Another body is responsible here (a stop rule was refused above with the stoppers):

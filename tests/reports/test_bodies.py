@@ -18,6 +18,8 @@ from maps.models import Area
 from reports.api.keys import api_key_issue
 from reports.models import (
     ApiClient,
+    Asset,
+    AssetType,
     BodyRule,
     Destination,
     ExternalCase,
@@ -229,3 +231,15 @@ def test_staff_moving_a_pin_onto_the_road_forward_it_and_off_again_take_it_back(
     assert back.responsible_body is None
     assert "No other body is responsible now." in report.events.filter(
         kind=ReportEvent.Kind.MOVED).latest("id").internal_text
+
+
+def test_a_report_on_an_asset_is_decided_where_the_asset_stands_not_where_the_pin_is(road):
+    lights = AssetType.objects.create(municipality=road["ballerup"], code="street-light",
+                                      name="Gadelys", select_distance_m=50)
+    lights.categories.add(road["ballerup"].categories.get(code="street-light"))
+    on_the_road = Asset.objects.create(asset_type=lights, external_id="M4-1", label="M4-1",
+                                       location=Point(*ON_ROAD, srid=4326))
+    beside = (12.3633 + 30 / 62_680, 55.7300)            # 30 m east: off the 20 m strip
+    assert file_report(lon_lat=beside, category="street-light").responsible_body is None
+    report = file_report(lon_lat=beside, category="street-light", asset_id=on_the_road.pk)
+    assert report.responsible_body == road["state"]
