@@ -56,6 +56,28 @@ def source_crs(layer, srid: int | None, path: Path) -> CRS:
         raise ImportFailed(f"{path.name}: cannot understand its CRS ({exc}); pass --srid") from None
 
 
+def open_layer(path: Path):
+    """The first layer of a file GDAL reads (ImportFailed when there is none)."""
+    if not path.exists():
+        raise ImportFailed(f"{path}: no such file")
+    try:
+        source = DataSource(gdal_path(path))
+    except GDALException as exc:
+        raise ImportFailed(f"{path.name}: GDAL cannot read it ({exc})") from None
+    if len(source) == 0:
+        raise ImportFailed(f"{path.name}: no layers")
+    # The layer keeps its data source alive (GeoDjango holds a reference).
+    return source[0]
+
+
+def refuse_unusable(path: Path, problems: list[str]) -> None:
+    """Refuse the whole file when any feature is unusable, naming the first ten."""
+    if problems:
+        shown = "; ".join(problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise ImportFailed(f"{path.name}: {len(problems)} unusable features: {shown}{more}")
+
+
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
     """Only the polygon parts of a geometry (make_valid may add lines or points)."""
     if geom.is_empty:
@@ -93,15 +115,7 @@ def read_areas(
         raise ImportFailed(f"--line-buffer must be more than 0 and at most 1000 m "
                            f"(got {line_buffer_m:g})")
     path = Path(path)
-    if not path.exists():
-        raise ImportFailed(f"{path}: no such file")
-    try:
-        source = DataSource(gdal_path(path))
-    except GDALException as exc:
-        raise ImportFailed(f"{path.name}: GDAL cannot read it ({exc})") from None
-    if len(source) == 0:
-        raise ImportFailed(f"{path.name}: no layers")
-    layer = source[0]
+    layer = open_layer(path)
     fields = list(layer.fields)
     for label, wanted in (("code", code_field), ("name", name_field)):
         if wanted not in fields:
@@ -175,10 +189,7 @@ def read_areas(
         group.parts.append(geom)
     if buffered:
         notes.append(f"buffered {buffered} lines by {line_buffer_m:g} m into areas")
-    if problems:
-        shown = "; ".join(problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise ImportFailed(f"{path.name}: {len(problems)} unusable features: {shown}{more}")
+    refuse_unusable(path, problems)
     if not groups:
         raise ImportFailed(f"{path.name}: no features")
     return groups, notes

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from django.contrib.gis.gdal import DataSource, GDALException
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
@@ -27,7 +27,13 @@ from pyproj import Transformer
 from shapely.prepared import prep
 
 from geoservice.lib.importing import ImportFailed, Progress, no_progress
-from maps.importers.areas import WGS84, gdal_path, source_crs, transform_xy
+from maps.importers.areas import (
+    WGS84,
+    open_layer,
+    refuse_unusable,
+    source_crs,
+    transform_xy,
+)
 from reports.models import Asset, AssetType
 
 MOVED_M = 0.5  # closer than this to where it was: not moved (reprojection noise)
@@ -77,15 +83,7 @@ def read_assets(path: Path, asset_type: AssetType, *, id_field: str, label_field
                 srid: int | None = None, progress: Progress = no_progress) -> list[_Row]:
     """Read, reproject and check every feature; ImportFailed names every unusable one."""
     path = Path(path)
-    if not path.exists():
-        raise ImportFailed(f"{path}: no such file")
-    try:
-        source = DataSource(gdal_path(path))
-    except GDALException as exc:
-        raise ImportFailed(f"{path.name}: GDAL cannot read it ({exc})") from None
-    if len(source) == 0:
-        raise ImportFailed(f"{path.name}: no layers")
-    layer = source[0]
+    layer = open_layer(path)
     fields = list(layer.fields)
     kept = [f["key"] for f in asset_type.fields]
     wanted = [("id", id_field)] + ([("label", label_field)] if label_field else []) + [
@@ -141,10 +139,7 @@ def read_assets(path: Path, asset_type: AssetType, *, id_field: str, label_field
         rows.append(_Row(external_id=external_id[:100], label=(name or external_id)[:200],
                          lon=round(x, 7), lat=round(y, 7),
                          properties={key: _json_value(feature.get(key)) for key in kept}))
-    if problems:
-        shown = "; ".join(problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise ImportFailed(f"{path.name}: {len(problems)} unusable features: {shown}{more}")
+    refuse_unusable(path, problems)
     if not rows:
         raise ImportFailed(f"{path.name}: no features")
     return rows

@@ -356,12 +356,7 @@ def test_on_the_demo_state_road_a_pothole_is_stopped_and_a_street_light_goes_to_
     light is filed and forwarded to them, and the reporter is told so."""
     from reports.models import Handover, Report
 
-    open_map(phone, live_site, at=(12.3985, 55.7300), zoom=17)
-    phone.click("#start-report")
-    phone.click("#pin-centre")
-    phone.wait_for_selector("#place-next:not([disabled])")
-    phone.click("#place-next")
-    phone.check("#category-pothole")
+    choose_category_at(phone, live_site, 12.3985, 55.7300, "pothole")
     stopper = phone.locator("#category-notices .notice-stopper[role=alert]")
     stopper.wait_for()
     assert "Vejdirektoratet" in stopper.inner_text()

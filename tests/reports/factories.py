@@ -114,3 +114,23 @@ def member(username: str, role: str, department: Department | None = None,
     membership = StaffMembershipFactory(user__username=username, municipality=municipality,
                                         department=department, role=role)
     return membership.user
+
+
+def refusals_through_both_apis(client, lon_lat: tuple[float, float], category: str
+                               ) -> tuple[str, str]:
+    """File a report through REST and through Open311 (with a new API key), expecting
+    both to refuse it: (REST's message for `category`, Open311's description)."""
+    from reports.api.keys import api_key_issue
+    from reports.models import ApiClient
+
+    lon, lat = lon_lat
+    rest = client.post("/api/v1/reports/", {
+        "location": {"type": "Point", "coordinates": [lon, lat]}, "category": category,
+        "description": "Hul"}, content_type="application/json")
+    assert rest.status_code == 400, rest.content
+    key = api_key_issue(client=ApiClient.objects.create(name="App"))
+    open311 = client.post("/open311/v2/requests.json", {
+        "api_key": key, "service_code": category, "lat": lat, "long": lon,
+        "description": "Hul"})
+    assert open311.status_code == 400, open311.content
+    return rest.json()["errors"]["category"][0], open311.json()[0]["description"]
