@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -95,10 +96,23 @@ def current_database_url() -> str:
     return f"postgres://{user}{password}@{host}{port}/{settings['NAME']}"
 
 
+_SERVER_MEDIA: list[str] = []
+
+
+def server_media_root() -> str:
+    """Where the processes the tests start store photos: a folder of the test run's own,
+    removed when the run ends, never the installation's var/media."""
+    if not _SERVER_MEDIA:
+        _SERVER_MEDIA.append(tempfile.mkdtemp(prefix="os2geo-test-media-"))
+        atexit.register(shutil.rmtree, _SERVER_MEDIA[0], ignore_errors=True)
+    return _SERVER_MEDIA[0]
+
+
 def service_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(DEBUG="1", LOG_LEVEL="WARNING", DATABASE_POOL_MAX_SIZE="4",
-               WEBHOOK_ALLOW_PRIVATE_NETWORKS="1")  # the tests' receivers are on loopback
+               WEBHOOK_ALLOW_PRIVATE_NETWORKS="1",  # the tests' receivers are on loopback
+               MEDIA_ROOT=server_media_root())
     if "DATABASE_URL" not in extra:
         env["DATABASE_URL"] = current_database_url()
     env.update(extra)
