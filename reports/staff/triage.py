@@ -25,7 +25,14 @@ from maps.geo import haversine_m
 from reports import changes, selectors, services
 from reports.lifecycle import Status
 from reports.live import events
-from reports.models import Department, Priority, Report, ReportEvent, Subscription
+from reports.models import (
+    Department,
+    Handover,
+    Priority,
+    Report,
+    ReportEvent,
+    Subscription,
+)
 from reports.notifications import outbox
 from reports.privacy import mask_identity_numbers
 
@@ -212,6 +219,14 @@ def _reroute_after_change(report: Report, actor: User, kind: str, *, internal: s
     body_id = body.body_id if body is not None else None
     forward = body is not None and body_id != report.responsible_body_id
     if body_id != report.responsible_body_id:
+        if report.responsible_body is not None:
+            # The case forwarded to the body that is no longer responsible: its link stops.
+            taken = Handover.objects.filter(report=report, state=Handover.State.OPEN,
+                                            sent_by__isnull=True,
+                                            email=report.responsible_body.email).update(
+                state=Handover.State.WITHDRAWN, closed_at=timezone.now())
+            if taken:
+                internal += f" Taken back from {report.responsible_body.name}."
         report.responsible_body_id = body_id
         fields = (*fields, "responsible_body")
         if body is not None:

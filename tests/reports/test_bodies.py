@@ -224,8 +224,9 @@ def test_staff_moving_a_pin_onto_the_road_forward_it_and_off_again_take_it_back(
     back = triage.report_move(actor=staff, report_id=report.pk,
                               location=Point(*OFF_ROAD, srid=4326))
     assert back.responsible_body is None
-    assert "No other body is responsible now." in report.events.filter(
-        kind=ReportEvent.Kind.MOVED).latest("id").internal_text
+    moved_off = report.events.filter(kind=ReportEvent.Kind.MOVED).latest("id").internal_text
+    assert "Taken back from Vejdirektoratet. No other body is responsible now." in moved_off
+    assert Handover.objects.get(report=report).state == "withdrawn"   # their link stops
 
 
 def test_a_report_on_an_asset_is_decided_where_the_asset_stands_not_where_the_pin_is(road):
