@@ -17,6 +17,7 @@ from reports.selectors import (
     report_for_its_reporter,
     served_municipality_codes,
 )
+from reports.tiles import ASSET_MIN_ZOOM
 
 
 def map_config() -> dict:
@@ -27,6 +28,7 @@ def map_config() -> dict:
         "start": {"lon": lon, "lat": lat, "zoom": zoom},
         "clusterMaxZoom": settings.TILE_CLUSTER_MAX_ZOOM,
         "tileMaxZoom": settings.TILE_MAX_ZOOM,
+        "assetMinZoom": ASSET_MIN_ZOOM,  # asset tiles below it are empty
         "statuses": [{"code": code, "label": str(label),
                       "open": code in OPEN_STATUSES}
                      for code, label in Status.choices],

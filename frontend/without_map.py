@@ -16,7 +16,7 @@ from maps.selectors import addresses_search
 from reports import selectors, services
 from reports.api import access
 from reports.api.idempotency import run_idempotent
-from reports.models import AssetType, Report
+from reports.models import Report
 from reports.photos import read_uploads
 from reports.services import privacy
 
@@ -65,9 +65,8 @@ def report_without_map(request):
                       status=400)
     context.update(municipality=municipality,
                    categories=_categories(municipality, point, language),
-                   assets=selectors.assets_near(point, list(AssetType.objects.filter(
-                       municipality=municipality, active=True, categories__isnull=False)
-                       .values_list("id", flat=True).distinct())),
+                   assets=selectors.assets_near(point,
+                                                selectors.asset_type_ids_in(municipality)),
                    form_token=request.POST.get("form_token") or uuid.uuid4().hex,
                    values=request.POST)
     if request.method != "POST":

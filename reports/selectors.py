@@ -122,6 +122,13 @@ class BodiesHere:
         return routing.route_body(kle_number=kle_number, rules=self.rules) \
             if self.rules else None
 
+    def forwarding(self, kle_number: str) -> routing.BodyDecision | None:
+        """The body a report on this subject is forwarded to here; None when it stays with
+        the municipality or is stopped (a stopper, which only citizens meet)."""
+        decision = self.decide(kle_number)
+        return decision if decision is not None and \
+            decision.action == BodyRule.Action.FORWARD else None
+
 
 def bodies_at(municipality: Municipality, point: Point) -> BodiesHere:
     """The municipality's active body rules for the bodies whose areas cover `point`, each
@@ -198,6 +205,13 @@ class NearAsset:
     asset: Asset
     distance_m: float
     open_report_ids: list[int]
+
+
+def asset_type_ids_in(municipality: Municipality) -> list[int]:
+    """The municipality's active asset types that some category names."""
+    return list(AssetType.objects.filter(municipality=municipality, active=True,
+                                         categories__isnull=False)
+                .values_list("id", flat=True).distinct())
 
 
 def assets_near(point: Point, type_ids: list[int], *, limit: int = 5) -> list[NearAsset]:

@@ -7,7 +7,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from reports.lifecycle import Status
-from reports.models import KLE_PREFIX_PATTERN, AssetType, Priority
+from reports.models import KLE_PREFIX_PATTERN, Priority
 from reports.staff.selectors import SORTS, QueueFilters
 
 
@@ -30,7 +30,7 @@ class QueueFilterForm(forms.Form):
         ("newest", _("Newest first")), ("oldest", _("Oldest first")), ("due", _("Due first")),
         ("priority", _("Priority")), ("updated", _("Recently changed"))])
 
-    def __init__(self, data, *, categories, departments, areas):
+    def __init__(self, data, *, categories, departments, areas, asset_types):
         super().__init__(data)
         self.fields["category"].choices = [("", _("All"))] + [
             (c.code, f"{c.name} ({c.municipality.name})") for c in categories]
@@ -38,8 +38,7 @@ class QueueFilterForm(forms.Form):
             (str(d.pk), d.name) for d in departments]
         self.fields["area"].choices = [("", _("All"))] + [(str(a.pk), a.name) for a in areas]
         self.fields["asset_type"].choices = [("", _("All"))] + [
-            (str(t.pk), t.name) for t in AssetType.objects.filter(
-                categories__in=categories).distinct().order_by("name")]
+            (str(t.pk), t.name) for t in asset_types]
 
     def filters(self) -> QueueFilters:
         data = self.cleaned_data if self.is_valid() else {}

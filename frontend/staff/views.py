@@ -55,10 +55,10 @@ def staff_required(view):
 
 
 def _queue_form(request, departments):
+    categories = staff.categories_for(request.user).select_related("municipality")
     return forms.QueueFilterForm(
-        request.GET or None, categories=staff.categories_for(request.user).select_related(
-            "municipality"), departments=departments,
-        areas=staff.districts_for(departments))
+        request.GET or None, categories=categories, departments=departments,
+        areas=staff.districts_for(departments), asset_types=staff.asset_types_for(categories))
 
 
 @staff_required

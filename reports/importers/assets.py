@@ -13,7 +13,6 @@ run (the default of the command) counts what would change and writes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from pyproj import Transformer
 from shapely.prepared import prep
 
 from geoservice.lib.importing import ImportFailed, Progress, no_progress
+from maps.geo import haversine_m
 from maps.importers.areas import (
     WGS84,
     open_layer,
@@ -72,11 +72,6 @@ def _json_value(value):
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)  # dates, times: as text
-
-
-def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    return 6_371_008.8 * math.hypot(x, math.radians(lat2 - lat1))
 
 
 def read_assets(path: Path, asset_type: AssetType, *, id_field: str, label_field: str | None,
@@ -175,8 +170,7 @@ def import_assets(path: Path | str, *, municipality: str, asset_type: str, id_fi
                                  properties=row.properties, created_at=now, updated_at=now,
                                  source=source))
                 continue
-            moved = _distance_m(asset.location.x, asset.location.y, row.lon,
-                                row.lat) > MOVED_M
+            moved = haversine_m(asset.location, Point(row.lon, row.lat, srid=4326)) > MOVED_M
             other = asset.label != row.label or asset.properties != row.properties
             back = asset.removed_at is not None
             if not (moved or other or back):

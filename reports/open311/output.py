@@ -62,13 +62,19 @@ def service_definition(category: Category, notices: list | None = None) -> dict:
         "order": q.order,
         "description": q.question + (f" ({q.description})" if q.description else ""),
         "values": [{"key": v.get("key"), "name": v.get("name")} for v in q.values],
-    } for q in category.questions.all()] + [{
-        "variable": True, "code": ASSET_ATTRIBUTE, "datatype": "string", "required": False,
-        "datatype_description": "asset id",
-        "order": 1000,
-        "description": "Which " + " or ".join(t.name for t in asset_types) + " (its id, "
-                       "e.g. the number on it; GET /api/v1/assets/nearest/ lists them)",
-        "values": []} for asset_types in [list(category.asset_types.all())] if asset_types]}
+    } for q in category.questions.all()] + _asset_attributes(category)}
+
+
+def _asset_attributes(category: Category) -> list[dict]:
+    """The `asset_id` attribute of a category whose reports may name an asset, after its
+    questions; none for a category without asset types."""
+    types = [t.name for t in category.asset_types.all()]  # prefetched by the selector
+    if not types:
+        return []
+    return [{"variable": True, "code": ASSET_ATTRIBUTE, "datatype": "string",
+             "required": False, "datatype_description": "asset id", "order": 1000,
+             "description": f"Which {' or '.join(types)} (its id, e.g. the number on it; "
+                            "GET /api/v1/assets/nearest/ lists them)", "values": []}]
 
 
 def _public_answer(value):

@@ -235,9 +235,7 @@ def report_create(
     decision = route_report(municipality, category, location)
     # Another body is responsible here (a stop rule was refused above with the stoppers):
     # the report is theirs; the department keeps it on its list.
-    body = bodies.decide(category.kle.number)
-    if body is not None and body.action != "forward":
-        body = None
+    body = bodies.forwarding(category.kle.number)
     clean_answers, errors = validate_answers(category.questions.all(), answers or {})
     reporter = reporter or Reporter()
     if not category.anonymous_allowed and not (reporter.email or reporter.phone):

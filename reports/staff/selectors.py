@@ -33,6 +33,7 @@ from maps.models import Area
 from maps.selectors import within_metres
 from reports.lifecycle import OPEN_STATUSES, Status
 from reports.models import (
+    AssetType,
     Category,
     Department,
     FollowUp,
@@ -119,6 +120,11 @@ def asset_history(report: Report, *, days: int = 365) -> list[Report]:
     return list(Report.objects.filter(asset_id=report.asset_id, created_at__gte=since)
                 .exclude(pk=report.pk).select_related("category").order_by("-created_at")
                 .only("id", "created_at", "status", "category__name")[:50])
+
+
+def asset_types_for(categories: QuerySet[Category]) -> QuerySet[AssetType]:
+    """The asset types of these categories (the queue's filter)."""
+    return AssetType.objects.filter(categories__in=categories).distinct().order_by("name")
 
 
 def asset_fields(report: Report) -> list[tuple[str, object]]:

@@ -212,10 +212,8 @@ def _reroute_after_change(report: Report, actor: User, kind: str, *, internal: s
         public = ""
     # A forward rule of a body at the new place (or for the new subject) takes it; staff
     # are not stopped where citizens would be: they have the report already.
-    body = selectors.bodies_at(report.municipality, report.location).decide(
+    body = selectors.bodies_at(report.municipality, report.location).forwarding(
         report.category.kle.number)
-    if body is not None and body.action != "forward":
-        body = None
     body_id = body.body_id if body is not None else None
     forward = body is not None and body_id != report.responsible_body_id
     if body_id != report.responsible_body_id:

@@ -241,12 +241,13 @@ export function createReportFlow({ map, config, statusLabel, onSent }) {
     flow.assetTypeIds = ids;
     if (!map.getSource('assets')) {
       if (!ids.length) return;
-      map.addSource('assets', { type: 'vector', tiles: [assetTileUrl(ids)], minzoom: 15, maxzoom: 18 });
-      map.addLayer({ id: 'assets', type: 'circle', source: 'assets', 'source-layer': 'assets', minzoom: 15,
+      const minzoom = config.assetMinZoom;
+      map.addSource('assets', { type: 'vector', tiles: [assetTileUrl(ids)], minzoom, maxzoom: 18 });
+      map.addLayer({ id: 'assets', type: 'circle', source: 'assets', 'source-layer': 'assets', minzoom,
         paint: { 'circle-color': ['case', ['>', ['get', 'open_reports'], 0], '#c25e00', '#0b3d91'],
-                 'circle-radius': ['interpolate', ['linear'], ['zoom'], 15, 4, 18, 8],
+                 'circle-radius': ['interpolate', ['linear'], ['zoom'], minzoom, 4, 18, 8],
                  'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
-      map.addLayer({ id: 'asset-chosen', type: 'circle', source: 'assets', 'source-layer': 'assets', minzoom: 15,
+      map.addLayer({ id: 'asset-chosen', type: 'circle', source: 'assets', 'source-layer': 'assets', minzoom,
         filter: ['==', ['id'], -1],
         paint: { 'circle-radius': 12, 'circle-opacity': 0, 'circle-stroke-color': '#111',
                  'circle-stroke-width': 3 } });
